@@ -1,0 +1,242 @@
+//! hms-spec: the hms-sys cluster spec — strict YAML parsing with locations, validation, defaults.
+//!
+//! [`load`] or [`parse`] a spec file into a [`Document`]: the defaulted [`Spec`] plus the
+//! [`Source`] that maps any JSON pointer back to `file:line:column`. Every problem is a
+//! located [`SpecError`]; all of them are returned together as [`SpecErrors`].
+
+mod check;
+mod error;
+mod model;
+mod names;
+pub mod quantity;
+mod sections;
+mod source;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_errors;
+
+use std::path::Path;
+
+pub use error::{Location, SpecError, SpecErrors};
+pub use model::{
+    Baseline, Ceph, ClusterApi, CpuMemory, Karpenter, Network, NodePool, Policy, Resources, Spec,
+    StaticPool, Storage, TemplateRef, Volume, Workload,
+};
+pub use names::{did_you_mean, dns1123_label_reason, is_dns1123_label, is_dns1123_subdomain};
+pub use source::Source;
+
+use names::{backticked, choice_hint};
+use source::Root;
+
+/// A parsed, validated and defaulted spec together with where everything was written.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub spec: Spec,
+    pub source: Source,
+}
+
+/// A section of the spec, each served by one plugin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Section {
+    NodePool,
+    Storage,
+    Network,
+    Workload,
+    Baseline,
+}
+
+impl Section {
+    /// Every section, in render order.
+    pub const ALL: [Section; 5] = [
+        Section::NodePool,
+        Section::Storage,
+        Section::Network,
+        Section::Workload,
+        Section::Baseline,
+    ];
+
+    /// The section's key in the spec file: `nodePool`, `storage`, `network`, `workload`, `baseline`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::NodePool => "nodePool",
+            Section::Storage => "storage",
+            Section::Network => "network",
+            Section::Workload => "workload",
+            Section::Baseline => "baseline",
+        }
+    }
+
+    /// The section with this key.
+    pub fn from_key(key: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+impl std::fmt::Display for Section {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+impl Spec {
+    /// The spec's name (`name:`, else `nodePool.name`, else the workload name).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The namespace namespaced objects go to (`namespace:`, else the name).
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// Whether the section is present (the baseline also when given as `nodePool.baseline`).
+    pub fn has(&self, s: Section) -> bool {
+        match s {
+            Section::NodePool => self.node_pool.is_some(),
+            Section::Storage => self.storage.is_some(),
+            Section::Network => self.network.is_some(),
+            Section::Workload => self.workload.is_some(),
+            Section::Baseline => self.baseline.is_some(),
+        }
+    }
+
+    /// The section with defaults applied, as the plugin receives it (camelCase keys).
+    pub fn section_json(&self, s: Section) -> Option<serde_json::Value> {
+        let v = match s {
+            Section::NodePool => serde_json::to_value(self.node_pool.as_ref()?),
+            Section::Storage => serde_json::to_value(self.storage.as_ref()?),
+            Section::Network => serde_json::to_value(self.network.as_ref()?),
+            Section::Workload => serde_json::to_value(self.workload.as_ref()?),
+            Section::Baseline => serde_json::to_value(self.baseline.as_ref()?),
+        };
+        v.ok()
+    }
+
+    /// The whole defaulted spec: `name`, `namespace` and each present section.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Reads the spec file at `path` and [`parse`]s it; the path is the file name in errors.
+pub fn load(path: &Path) -> Result<Document, SpecErrors> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        SpecErrors::one(SpecError {
+            file: file.clone(),
+            location: Location::START,
+            message: format!("cannot read the spec file: {e}"),
+            hint: None,
+        })
+    })?;
+    parse(&text, &file)
+}
+
+/// Parses, validates and defaults spec `text`; `file` is the name used in errors.
+pub fn parse(text: &str, file: &str) -> Result<Document, SpecErrors> {
+    let source = Source::build(text, file).map_err(SpecErrors::one)?;
+    let top = |message: String, hint: &str| {
+        SpecErrors::one(SpecError {
+            file: file.to_string(),
+            location: Location::START,
+            message,
+            hint: Some(hint.to_string()),
+        })
+    };
+    let example = "see examples/dcaa_cluster.yml";
+    if source.documents > 1 {
+        return Err(top(
+            "the spec file holds more than one YAML document".into(),
+            "keep one spec per file",
+        ));
+    }
+    match &source.root {
+        Root::Mapping => {}
+        Root::Empty => return Err(top("the spec file is empty".into(), example)),
+        Root::Sequence => {
+            let msg = "the top level of the spec must be a mapping of sections (`nodePool`, `storage`, `network`, `workload`), not a list";
+            return Err(top(msg.into(), example));
+        }
+        Root::Scalar(s) => {
+            let msg = format!(
+                "the top level of the spec must be a mapping of sections (`nodePool`, `storage`, `network`, `workload`), not the value `{s}`"
+            );
+            return Err(top(msg, example));
+        }
+    }
+    let raw: model::raw::Spec =
+        serde_yaml_ng::from_str(text).map_err(|e| SpecErrors::one(serde_error(&e, &source)))?;
+    let spec = validate::validate(&raw, &source).map_err(SpecErrors)?;
+    Ok(Document { spec, source })
+}
+
+/// The text between each pair of backticks in `s`.
+fn backticked_words(s: &str) -> Vec<&str> {
+    s.split('`').skip(1).step_by(2).collect()
+}
+
+/// A serde_yaml_ng error as a located spec error, with a "did you mean" for unknown fields.
+fn serde_error(e: &serde_yaml_ng::Error, src: &Source) -> SpecError {
+    let full = e.to_string();
+    let msg = match full.rfind(" at line ") {
+        Some(i) => &full[..i],
+        None => full.as_str(),
+    };
+    let (path, rest) = match msg.split_once(": ") {
+        Some((p, r)) if !p.is_empty() && !p.contains(' ') => (Some(p), r),
+        _ => (None, msg),
+    };
+    let pointer: String = path
+        .map(|p| {
+            p.split('.')
+                .map(|s| format!("/{}", source::escape(s)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let fallback = e
+        .location()
+        .map(|l| Location {
+            line: l.line().max(1),
+            column: l.column().max(1),
+        })
+        .unwrap_or_else(|| src.locate_pointer(&pointer));
+    let whose = path.map_or("at the top level".to_string(), |p| format!("in `{p}`"));
+    if let Some(after) = rest.strip_prefix("unknown field `") {
+        let field = after.split('`').next().unwrap_or_default();
+        let expected: Vec<&str> = rest
+            .split_once(", expected")
+            .map(|(_, list)| backticked_words(list))
+            .unwrap_or_default();
+        let location = src
+            .key_location(&format!("{pointer}/{}", source::escape(field)))
+            .unwrap_or(fallback);
+        let hint = if expected.is_empty() {
+            None
+        } else if did_you_mean(field, &expected).is_some() {
+            Some(choice_hint(field, &expected, "fields"))
+        } else {
+            Some(format!("valid fields: {}", backticked(&expected)))
+        };
+        return SpecError {
+            file: src.file().to_string(),
+            location,
+            message: format!("unknown field `{field}` {whose}"),
+            hint,
+        };
+    }
+    let rest = rest
+        .replace("expected i64", "expected an integer")
+        .replace("expected a boolean", "expected `true` or `false`");
+    SpecError {
+        file: src.file().to_string(),
+        location: fallback,
+        message: match path {
+            Some(p) => format!("`{p}`: {rest}"),
+            None => rest,
+        },
+        hint: None,
+    }
+}

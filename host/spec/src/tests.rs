@@ -1,0 +1,256 @@
+//! Tests: the example parses, its sections normalize to exactly the expected JSON, defaults apply.
+
+use serde_json::json;
+
+use crate::{Document, Location, Section, SpecErrors, parse};
+
+pub(crate) const EXAMPLE: &str = include_str!("../../../examples/dcaa_cluster.yml");
+
+pub(crate) fn ok(text: &str) -> Document {
+    match parse(text, "spec.yml") {
+        Ok(d) => d,
+        Err(e) => panic!("expected the spec to parse, got:\n{e}"),
+    }
+}
+
+pub(crate) fn errs(text: &str) -> SpecErrors {
+    match parse(text, "spec.yml") {
+        Ok(d) => panic!("expected errors, got {:#?}", d.spec),
+        Err(e) => e,
+    }
+}
+
+fn section(d: &Document, s: Section) -> serde_json::Value {
+    d.spec.section_json(s).unwrap_or_default()
+}
+
+#[test]
+fn example_sections_are_exact() {
+    let d = ok(EXAMPLE);
+    assert_eq!(d.spec.name(), "dcaa-secure");
+    assert_eq!(d.spec.namespace(), "dcaa-secure");
+    assert_eq!(
+        section(&d, Section::NodePool),
+        json!({
+            "name": "dcaa-secure", "count": 10, "runtime": "fips-ubuntu-22.04", "provider": "cluster-api",
+            "clusterApi": {
+                "clusterName": "dcaa-secure",
+                "infrastructure": {"apiGroup": "infrastructure.cluster.x-k8s.io", "kind": "AWSMachineTemplate", "name": "dcaa-secure"},
+                "bootstrap": {"apiGroup": "bootstrap.cluster.x-k8s.io", "kind": "KubeadmConfigTemplate", "name": "dcaa-secure"}
+            }
+        })
+    );
+    assert_eq!(
+        section(&d, Section::Storage),
+        json!({"volume": {
+            "name": "contract-pdfs", "size": "1Ti", "encryption": "aes256", "provider": "cephfs",
+            "accessMode": "ReadWriteMany",
+            "ceph": {"clusterID": "rook-ceph", "fsName": "myfs", "pool": "replicapool"}
+        }})
+    );
+    assert_eq!(
+        section(&d, Section::Network),
+        json!({"policy": {"name": "dcaa-isolated", "ingressCIDR": "192.168.15.0/24", "egress": "deny-all", "allowDNS": false}})
+    );
+    assert_eq!(
+        section(&d, Section::Workload),
+        json!({
+            "image": "ghcr.io/hms/dcaa-audit:v1.0", "replicas": 10, "name": "dcaa-audit",
+            "volume": "contract-pdfs", "mountPath": "/data/pdfs", "readOnly": false, "runAsUser": 10001,
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+        })
+    );
+    assert_eq!(
+        section(&d, Section::Baseline),
+        json!({"name": "cis-level-2", "profile": "restricted"})
+    );
+    let whole = d.spec.to_json();
+    assert_eq!(whole["name"], "dcaa-secure");
+    assert_eq!(whole["namespace"], "dcaa-secure");
+    for s in Section::ALL {
+        assert!(d.spec.has(s));
+        assert_eq!(whole[s.key()], section(&d, s));
+    }
+}
+
+#[test]
+fn section_keys_and_order() {
+    let keys: Vec<&str> = Section::ALL.iter().map(|s| s.key()).collect();
+    assert_eq!(
+        keys,
+        ["nodePool", "storage", "network", "workload", "baseline"]
+    );
+    assert_eq!(Section::from_key("network"), Some(Section::Network));
+}
+
+#[test]
+fn locations_map_back_to_the_file() {
+    let d = ok(EXAMPLE);
+    let at = |line, column| Location { line, column };
+    assert_eq!(d.source.file(), "spec.yml");
+    assert_eq!(d.source.locate(Section::Storage, "/volume/size"), at(9, 11));
+    assert_eq!(
+        d.source.locate(Section::Network, "/policy/ingressCIDR"),
+        at(14, 18)
+    );
+    // Missing fields fall back to the nearest written ancestor (a mapping: its key).
+    assert_eq!(
+        d.source.locate(Section::Workload, "/resources/limits/cpu"),
+        at(16, 1)
+    );
+    assert_eq!(d.source.locate(Section::Storage, "/volume/ceph"), at(7, 3));
+    // The baseline shorthand maps to `nodePool.baseline`.
+    assert_eq!(d.source.locate(Section::Baseline, "/profile"), at(5, 13));
+    assert_eq!(d.source.locate(Section::Baseline, ""), at(5, 13));
+}
+
+#[test]
+fn locate_falls_back_to_start_for_absent_sections() {
+    let d = ok("workload:\n  image: nginx:1.27\n  volume: none\n");
+    assert_eq!(
+        d.source.locate(Section::Storage, "/volume/size"),
+        Location::START
+    );
+    assert_eq!(
+        d.source.locate(Section::Workload, "/image"),
+        Location {
+            line: 2,
+            column: 10
+        }
+    );
+}
+
+#[test]
+fn baseline_forms() {
+    let top_string = "baseline: cis-level-2\nnodePool: {name: p, count: 1, runtime: al2023}\n";
+    let top_object = "baseline: {name: cis-level-2, profile: baseline}\nnodePool: {name: p, count: 1, runtime: al2023}\n";
+    assert_eq!(
+        section(&ok(top_string), Section::Baseline),
+        json!({"name": "cis-level-2", "profile": "restricted"})
+    );
+    assert_eq!(
+        section(&ok(top_object), Section::Baseline),
+        json!({"name": "cis-level-2", "profile": "baseline"})
+    );
+    let d = ok("nodePool: {name: p, count: 1, runtime: al2023}\n");
+    assert!(!d.spec.has(Section::Baseline));
+    assert_eq!(d.spec.section_json(Section::Baseline), None);
+}
+
+#[test]
+fn names_default_from_pool_then_workload() {
+    let d = ok(
+        "workload:\n  image: registry.example.com/team/sub/my-app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n  volume: none\n",
+    );
+    assert_eq!(d.spec.name(), "my-app");
+    assert_eq!(d.spec.namespace(), "my-app");
+    let w = section(&d, Section::Workload);
+    assert_eq!(w["volume"], "none");
+    assert!(w.get("mountPath").is_none());
+    let d = ok(
+        "name: slice\nnamespace: agency-a\nworkload: {image: nginx, volume: none, name: web, port: 8080}\n",
+    );
+    assert_eq!((d.spec.name(), d.spec.namespace()), ("slice", "agency-a"));
+    assert_eq!(section(&d, Section::Workload)["port"], 8080);
+}
+
+#[test]
+fn karpenter_and_static_defaults() {
+    let d = ok(
+        "name: s1\nnodePool: {name: p, count: 3, runtime: fips-bottlerocket, provider: karpenter}\n",
+    );
+    assert_eq!(
+        section(&d, Section::NodePool),
+        json!({"name": "p", "count": 3, "runtime": "fips-bottlerocket", "provider": "karpenter",
+               "karpenter": {"clusterName": "s1", "role": "KarpenterNodeRole-s1", "staticCapacity": false, "kubernetesVersion": "1.33"}})
+    );
+    let d = ok(
+        "nodePool:\n  name: p\n  count: 3\n  runtime: al2023\n  provider: karpenter\n  karpenter: {clusterName: prod, kubernetesVersion: 1.32, staticCapacity: true}\n",
+    );
+    assert_eq!(
+        section(&d, Section::NodePool)["karpenter"],
+        json!({"clusterName": "prod", "role": "KarpenterNodeRole-prod", "staticCapacity": true, "kubernetesVersion": "1.32"})
+    );
+    let d = ok("nodePool: {name: p, count: 2, runtime: ubuntu-24.04, provider: static}\n");
+    assert_eq!(
+        section(&d, Section::NodePool)["static"],
+        json!({"labels": {"hms.io/pool": "p"}})
+    );
+    let d = ok(
+        "nodePool: {name: p, count: 2, runtime: ubuntu-24.04, clusterApi: {kubernetesVersion: v1.33.1, infrastructure: {kind: DockerMachineTemplate}}}\n",
+    );
+    assert_eq!(
+        section(&d, Section::NodePool)["clusterApi"],
+        json!({"clusterName": "p", "kubernetesVersion": "v1.33.1",
+               "infrastructure": {"apiGroup": "infrastructure.cluster.x-k8s.io", "kind": "DockerMachineTemplate", "name": "p"},
+               "bootstrap": {"apiGroup": "bootstrap.cluster.x-k8s.io", "kind": "KubeadmConfigTemplate", "name": "p"}})
+    );
+}
+
+#[test]
+fn storage_and_network_defaults() {
+    let d = ok(
+        "storage:\n  volume: {name: db, size: 100G, encryption: aes256, provider: aws-ebs, kmsKeyId: arn:aws:kms:k}\nnetwork:\n  policy: {name: np, ingressCIDR: 'fd00::/64', allowDNS: true}\nname: s\n",
+    );
+    assert_eq!(
+        section(&d, Section::Storage),
+        json!({"volume": {"name": "db", "size": "100G", "encryption": "aes256", "provider": "aws-ebs",
+               "accessMode": "ReadWriteOnce", "kmsKeyId": "arn:aws:kms:k"}})
+    );
+    assert_eq!(
+        section(&d, Section::Network),
+        json!({"policy": {"name": "np", "ingressCIDR": "fd00::/64", "egress": "deny-all", "allowDNS": true}})
+    );
+    let d = ok(
+        "name: s\nstorage:\n  volume: {name: share, size: 1Ti, encryption: aes256, provider: aws-efs, fileSystemId: fs-123}\n",
+    );
+    assert_eq!(
+        section(&d, Section::Storage)["volume"]["accessMode"],
+        "ReadWriteMany"
+    );
+    let d = ok(
+        "name: s\nstorage:\n  volume: {name: share, size: 1Ti, encryption: aes256, provider: ceph-rbd, ceph: {pool: fast}}\n",
+    );
+    assert_eq!(
+        section(&d, Section::Storage)["volume"]["ceph"],
+        json!({"clusterID": "rook-ceph", "fsName": "myfs", "pool": "fast"})
+    );
+}
+
+#[test]
+fn workload_defaults_and_overrides() {
+    let text = EXAMPLE.replace(
+        "  replicas: 10\n",
+        "  replicas: 10\n  mountPath: /srv/x\n  readOnly: true\n  runAsUser: 20000\n  resources: {limits: {memory: 1Gi}}\n",
+    );
+    let w = section(&ok(&text), Section::Workload);
+    assert_eq!(w["mountPath"], "/srv/x");
+    assert_eq!(w["readOnly"], true);
+    assert_eq!(w["runAsUser"], 20000);
+    assert_eq!(
+        w["resources"],
+        json!({"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "1Gi"}})
+    );
+    let w = section(
+        &ok(&EXAMPLE.replace("  replicas: 10\n", "")),
+        Section::Workload,
+    );
+    assert_eq!(w["replicas"], 1);
+}
+
+#[test]
+fn helpers() {
+    assert!(crate::is_dns1123_label("dcaa-secure"));
+    assert!(!crate::is_dns1123_label("Dcaa"));
+    assert!(!crate::is_dns1123_label("-a"));
+    assert!(!crate::is_dns1123_label(&"a".repeat(64)));
+    assert!(crate::is_dns1123_subdomain(
+        "infrastructure.cluster.x-k8s.io"
+    ));
+    assert!(!crate::is_dns1123_subdomain("a..b"));
+    assert_eq!(
+        crate::did_you_mean("cout", &["name", "count"]),
+        Some("count")
+    );
+    assert_eq!(crate::did_you_mean("zzz", &["name", "count"]), None);
+}

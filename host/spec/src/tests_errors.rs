@@ -1,0 +1,381 @@
+//! Tests: every error the spec can report, with its message, hint and location.
+
+use crate::tests::{EXAMPLE, errs};
+use crate::{Location, SpecError};
+
+fn at(line: usize, column: usize) -> Location {
+    Location { line, column }
+}
+
+/// The only error for `text`.
+fn only(text: &str) -> SpecError {
+    let e = errs(text);
+    assert_eq!(e.0.len(), 1, "expected one error, got:\n{e}");
+    e.0.into_iter().next().unwrap_or_else(|| panic!("no error"))
+}
+
+fn hint(e: &SpecError) -> &str {
+    e.hint.as_deref().unwrap_or("")
+}
+
+#[test]
+fn unknown_field_with_did_you_mean() {
+    let e = only(&EXAMPLE.replace("  count: 10", "  cout: 10"));
+    assert_eq!(e.message, "unknown field `cout` in `nodePool`");
+    assert_eq!(hint(&e), "did you mean `count`?");
+    assert_eq!(e.location, at(3, 3));
+    assert_eq!(
+        e.to_string(),
+        "spec.yml:3:3: unknown field `cout` in `nodePool`\n  hint: did you mean `count`?"
+    );
+}
+
+#[test]
+fn unknown_field_lists_valid_fields() {
+    let e = only(&EXAMPLE.replace("    size: 1Ti", "    size: 1Ti\n    flavour: x"));
+    assert_eq!(e.message, "unknown field `flavour` in `storage.volume`");
+    assert!(
+        hint(&e).starts_with("valid fields: `name`, `size`"),
+        "{}",
+        hint(&e)
+    );
+    assert_eq!(e.location, at(10, 5));
+    let e = only(&format!("{EXAMPLE}\nnmespace: x\n"));
+    assert_eq!(e.message, "unknown field `nmespace` at the top level");
+    assert_eq!(hint(&e), "did you mean `namespace`?");
+    assert_eq!(e.location, at(20, 1));
+    let e = only(&format!(
+        "{EXAMPLE}baseline: {{name: cis-level-2, profle: baseline}}\n"
+    ));
+    assert_eq!(e.message, "unknown field `profle` in `baseline`");
+    assert_eq!(hint(&e), "did you mean `profile`?");
+}
+
+#[test]
+fn type_errors_are_located() {
+    let e = only(&EXAMPLE.replace("  count: 10", "  count: ten"));
+    assert!(e.message.contains("nodePool.count"), "{}", e.message);
+    assert!(e.message.contains("expected an integer"), "{}", e.message);
+    assert_eq!(e.location, at(3, 10));
+}
+
+#[test]
+fn baseline_twice_is_an_error_at_the_second() {
+    let e = only(&format!("{EXAMPLE}baseline: cis-level-2\n"));
+    assert!(e.message.contains("given twice"), "{}", e.message);
+    assert_eq!(e.location, at(19, 1));
+    let e = only(&format!("baseline: cis-level-2\n{EXAMPLE}"));
+    assert_eq!(e.location, at(6, 3));
+}
+
+#[test]
+fn all_errors_are_collected_in_order() {
+    let text = EXAMPLE
+        .replace("count: 10", "count: 0")
+        .replace("size: 1Ti", "size: 1TB")
+        .replace("192.168.15.0/24", "192.168.15.1/24")
+        .replace("replicas: 10", "replicas: 0");
+    let e = errs(&text);
+    let messages: Vec<&str> = e.0.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(e.0.len(), 4, "{e}");
+    assert_eq!(messages[0], "`nodePool.count` must be at least 1, got 0");
+    assert_eq!(e.0[0].location, at(3, 10));
+    assert_eq!(
+        messages[1],
+        "invalid quantity `1TB` for `storage.volume.size`: `TB` is not a Kubernetes suffix"
+    );
+    assert_eq!(hint(&e.0[1]), "use `1T` (decimal) or `1Ti` (binary)");
+    assert_eq!(e.0[1].location, at(9, 11));
+    assert!(messages[2].contains("has host bits set"));
+    assert_eq!(hint(&e.0[2]), "use the network address `192.168.15.0/24`");
+    assert_eq!(e.0[2].location, at(14, 18));
+    assert_eq!(messages[3], "`workload.replicas` must be at least 1, got 0");
+    assert_eq!(e.0[3].location, at(18, 13));
+}
+
+#[test]
+fn quantities() {
+    let e = only(&EXAMPLE.replace("size: 1Ti", "size: -5Gi"));
+    assert!(
+        e.message.ends_with("must be greater than zero"),
+        "{}",
+        e.message
+    );
+    let e = only(&EXAMPLE.replace("size: 1Ti", "size: lots"));
+    assert!(
+        e.message.contains("`lots` is not a quantity"),
+        "{}",
+        e.message
+    );
+    let e = only(&EXAMPLE.replace(
+        "  replicas: 10",
+        "  replicas: 10\n  resources: {requests: {cpu: 0}}",
+    ));
+    assert!(
+        e.message.contains("workload.resources.requests.cpu"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.location, at(19, 31));
+}
+
+#[test]
+fn cidrs() {
+    let e = only(&EXAMPLE.replace("\"192.168.15.0/24\"", "10.0.0.1"));
+    assert!(e.message.contains("no prefix length"), "{}", e.message);
+    assert_eq!(hint(&e), "add one, e.g. `10.0.0.1/32`");
+    let e = only(&EXAMPLE.replace("\"192.168.15.0/24\"", "everywhere"));
+    assert!(e.message.contains("is not a CIDR"), "{}", e.message);
+    let e = only(&EXAMPLE.replace("\"192.168.15.0/24\"", "'fd00::1/64'"));
+    assert_eq!(hint(&e), "use the network address `fd00::/64`");
+}
+
+#[test]
+fn images() {
+    let e = only(&EXAMPLE.replace("ghcr.io/hms/dcaa-audit:v1.0", "ghcr.io/HMS/dcaa-audit:v1.0"));
+    assert_eq!(
+        e.message,
+        "invalid image reference `ghcr.io/HMS/dcaa-audit:v1.0`: repository name must be lowercase"
+    );
+    assert_eq!(e.location, at(17, 10));
+    let e = only(&EXAMPLE.replace(":v1.0", "@sha256:0123456789abcdef0123456789abcdef01234567"));
+    assert!(
+        e.message.ends_with("invalid checksum digest length"),
+        "{}",
+        e.message
+    );
+    let e = only(&EXAMPLE.replace("ghcr.io/hms/dcaa-audit:v1.0", "ghcr.io/hms/audit_v2:1"));
+    assert!(e.message.contains("`audit_v2`"), "{}", e.message);
+    assert_eq!(hint(&e), "set `workload.name`");
+}
+
+#[test]
+fn names_and_namespaces() {
+    let e = only(&EXAMPLE.replace("name: dcaa-secure", "name: DCAA-secure"));
+    assert_eq!(
+        e.message,
+        "invalid name `DCAA-secure` in `nodePool.name`: must be lowercase"
+    );
+    assert_eq!(e.location, at(2, 9));
+    let e = only(&format!("namespace: default\n{EXAMPLE}"));
+    assert!(e.message.contains("CIS 5.7.4"), "{}", e.message);
+    assert_eq!(e.location, at(1, 12));
+    let e = only(&format!("namespace: kube-system\n{EXAMPLE}"));
+    assert!(
+        e.message.contains("`kube-system` is refused"),
+        "{}",
+        e.message
+    );
+    let e = only(&EXAMPLE.replace("name: dcaa-isolated", "name: dcaa_isolated"));
+    assert!(e.message.contains("found '_'"), "{}", e.message);
+    let e = only(&format!("name: {}\n{EXAMPLE}", "a".repeat(64)));
+    assert!(e.message.contains("at most 63"), "{}", e.message);
+}
+
+#[test]
+fn enums_suggest() {
+    let e = only(&EXAMPLE.replace("encryption: aes256", "encryption: aes-256"));
+    assert_eq!(e.message, "`storage.volume.encryption` cannot be `aes-256`");
+    assert_eq!(hint(&e), "did you mean `aes256`?");
+    let e = only(&EXAMPLE.replace("egress: \"deny-all\"", "egress: deny-al"));
+    assert_eq!(hint(&e), "did you mean `deny-all`?");
+    let e = only(&EXAMPLE.replace("runtime: fips-ubuntu-22.04", "runtime: windows"));
+    assert!(
+        hint(&e).starts_with("valid values: `fips-ubuntu-22.04`"),
+        "{}",
+        hint(&e)
+    );
+    let e = only(&EXAMPLE.replace("  count: 10", "  count: 10\n  provider: karpentr"));
+    assert_eq!(hint(&e), "did you mean `karpenter`?");
+    let e = only(&EXAMPLE.replace("baseline: cis-level-2", "baseline: cis-level2"));
+    assert_eq!(hint(&e), "did you mean `cis-level-2`?");
+    assert_eq!(e.location, at(5, 13));
+    let e = only(&EXAMPLE.replace("size: 1Ti", "size: 1Ti\n    accessMode: ReadWriteManny"));
+    assert_eq!(hint(&e), "did you mean `ReadWriteMany`?");
+    let e = only(
+        &format!("{EXAMPLE}\nbaseline: {{name: cis-level-2, profile: strict}}\n")
+            .replace("  baseline: cis-level-2\n", ""),
+    );
+    assert!(hint(&e).contains("`restricted`"), "{}", hint(&e));
+}
+
+#[test]
+fn missing_storage_section() {
+    let text = EXAMPLE.replace(
+        "storage:\n  volume:\n    name: contract-pdfs\n    size: 1Ti\n    encryption: aes256\n",
+        "",
+    );
+    let e = only(&text);
+    assert_eq!(
+        e.message,
+        "the workload mounts a volume but the spec has no `storage` section"
+    );
+    assert_eq!(
+        hint(&e),
+        "add a `storage:` section (see examples/dcaa_cluster.yml) or set `workload.volume: none`"
+    );
+    assert_eq!(e.location, at(11, 1));
+    assert!(crate::parse(&format!("{text}  volume: none\n"), "x").is_ok());
+}
+
+#[test]
+fn workload_volume_and_fields() {
+    let e = only(&EXAMPLE.replace("  replicas: 10", "  replicas: 10\n  volume: contract-pdf"));
+    assert!(
+        e.message
+            .contains("does not name the storage volume `contract-pdfs`"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.location, at(19, 11));
+    let e = only(&EXAMPLE.replace("  replicas: 10", "  replicas: 10\n  mountPath: data"));
+    assert!(e.message.contains("absolute path"), "{}", e.message);
+    let e = only(&EXAMPLE.replace("  replicas: 10", "  replicas: 10\n  runAsUser: 0"));
+    assert_eq!(
+        e.message,
+        "`workload.runAsUser` must be at least 10000, got 0"
+    );
+    let e = only(&EXAMPLE.replace("  replicas: 10", "  replicas: 10\n  port: 70000"));
+    assert_eq!(
+        e.message,
+        "`workload.port` must be at most 65535, got 70000"
+    );
+    let e = only(&EXAMPLE.replace("  replicas: 10", "  replicas: 10\n  port: 0"));
+    assert_eq!(e.message, "`workload.port` must be at least 1, got 0");
+    let e = errs("workload: {replicas: 2, volume: none}\n");
+    assert_eq!(
+        e.0[0].message,
+        "missing required field `image` in `workload`"
+    );
+}
+
+#[test]
+fn provider_specific_blocks() {
+    let e = only(&EXAMPLE.replace("  count: 10", "  count: 10\n  karpenter: {role: r}"));
+    assert_eq!(
+        e.message,
+        "`karpenter` is only allowed with `provider: karpenter`, but the provider is `cluster-api`"
+    );
+    assert_eq!(e.location, at(4, 3));
+    let e = only(&EXAMPLE.replace(
+        "  count: 10",
+        "  count: 10\n  provider: static\n  clusterApi: {}",
+    ));
+    assert!(
+        e.message.starts_with("`clusterApi` is only allowed"),
+        "{}",
+        e.message
+    );
+    let e = only(&EXAMPLE.replace(
+        "size: 1Ti",
+        "size: 1Ti\n    provider: aws-ebs\n    ceph: {pool: p}",
+    ));
+    assert!(
+        e.message.starts_with("`ceph` is only allowed"),
+        "{}",
+        e.message
+    );
+    let e = only(&EXAMPLE.replace("size: 1Ti", "size: 1Ti\n    fileSystemId: fs-1"));
+    assert!(
+        e.message
+            .starts_with("`fileSystemId` is only allowed with `provider: aws-efs`"),
+        "{}",
+        e.message
+    );
+    let e = only(&EXAMPLE.replace("size: 1Ti", "size: 1Ti\n    provider: aws-efs"));
+    assert_eq!(
+        e.message,
+        "`provider: aws-efs` needs `storage.volume.fileSystemId`"
+    );
+    assert_eq!(e.location, at(10, 15));
+    let e = only(&EXAMPLE.replace(
+        "  count: 10",
+        "  count: 10\n  clusterApi: {kubernetesVersion: 1.33.1}",
+    ));
+    assert_eq!(hint(&e), "use `v1.33.1`");
+}
+
+#[test]
+fn missing_required_fields_point_at_the_parent() {
+    let e = only(&EXAMPLE.replace("    encryption: aes256\n", ""));
+    assert_eq!(
+        e.message,
+        "missing required field `encryption` in `storage.volume`"
+    );
+    assert_eq!(e.location, at(7, 3));
+    let e = only(&EXAMPLE.replace("  count: 10\n", ""));
+    assert_eq!(e.message, "missing required field `count` in `nodePool`");
+    assert_eq!(e.location, at(1, 1));
+}
+
+#[test]
+fn file_level_errors() {
+    for (text, want) in [
+        ("", "the spec file is empty"),
+        ("# only a comment\n", "the spec file is empty"),
+        ("- a\n- b\n", "not a list"),
+        ("hello\n", "not the value `hello`"),
+        ("name: x\n", "the spec has no sections"),
+        ("a: 1\n---\nb: 2\n", "more than one YAML document"),
+    ] {
+        let e = only(text);
+        assert!(e.message.contains(want), "{text:?}: {}", e.message);
+        assert_eq!(e.location, at(1, 1));
+    }
+    let e = only("nodePool:\n  name: [a\n  count: 1\n");
+    assert!(e.message.starts_with("YAML syntax error"), "{}", e.message);
+    assert!(e.location.line >= 2, "{:?}", e.location);
+    let e = only("storage:\nnodePool: {name: p, count: 1, runtime: al2023}\n");
+    assert_eq!(e.message, "`storage` is empty");
+    assert_eq!(e.location, at(1, 1));
+}
+
+#[test]
+fn load_reads_files_and_reports_missing_ones() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/dcaa_cluster.yml");
+    assert!(crate::load(&path).is_ok());
+    let e = crate::load(std::path::Path::new("/nonexistent/spec.yml")).err();
+    let e = e.map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        e.starts_with("/nonexistent/spec.yml:1:1: cannot read the spec file"),
+        "{e}"
+    );
+}
+
+#[test]
+fn spec_without_pool_or_workload_needs_a_name() {
+    let text = "network:\n  policy: {name: np, ingressCIDR: 10.0.0.0/8}\n";
+    let e = only(text);
+    assert!(
+        e.message.starts_with("the spec has no name"),
+        "{}",
+        e.message
+    );
+    assert!(crate::parse(&format!("name: n\n{text}"), "x").is_ok());
+}
+
+#[test]
+fn never_panics_on_mangled_input() {
+    let extras = [
+        "\t", ":", "- ", "&a ", "*a", "{", "[", "\"", "'", "? ", "!!int ", "é", "~", "<<: *a\n",
+    ];
+    for i in 0..=EXAMPLE.len() {
+        if !EXAMPLE.is_char_boundary(i) {
+            continue;
+        }
+        let _ = crate::parse(&EXAMPLE[..i], "x");
+        for extra in extras {
+            let _ = crate::parse(&format!("{}{extra}{}", &EXAMPLE[..i], &EXAMPLE[i..]), "x");
+        }
+    }
+    let _ = crate::parse("a: &x {b: 1}\nc: *x\n", "x");
+    let _ = crate::parse(
+        "? [a, b]\n: 1\nnodePool: {name: p, count: 1, runtime: al2023}\n",
+        "x",
+    );
+    let _ = crate::parse(
+        "nodePool: {name: p, count: 99999999999999999999999, runtime: al2023}\n",
+        "x",
+    );
+}
