@@ -1,0 +1,295 @@
+//! Findings, parameters and the small JSON helpers every check shares.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The plugin's name, also the only accepted value of `params.name`.
+pub const NAME: &str = "cis-level-2";
+
+/// Code of findings about the input itself (params or a manifest that cannot be judged).
+pub const INPUT_CODE: &str = "BASELINE-INPUT";
+
+/// How serious a finding is; mirrors the WIT `severity` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+/// The object a finding is about; mirrors the WIT `object-ref` record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectRef {
+    /// API group, empty for the core group.
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// Reads group, kind, namespace and name from a manifest, leaving unknown parts empty.
+    pub fn of(obj: &Value) -> Self {
+        let api_version = str_at(obj, &["apiVersion"]).unwrap_or("");
+        let group = match api_version.rsplit_once('/') {
+            Some((group, _)) => group.to_string(),
+            None => String::new(),
+        };
+        ObjectRef {
+            group,
+            kind: str_at(obj, &["kind"]).unwrap_or("").to_string(),
+            namespace: str_at(obj, &["metadata", "namespace"])
+                .unwrap_or("")
+                .to_string(),
+            name: str_at(obj, &["metadata", "name"]).unwrap_or("").to_string(),
+        }
+    }
+
+    /// `Kind namespace/name` for messages.
+    pub fn display(&self) -> String {
+        let name = if self.name.is_empty() {
+            "<unnamed>"
+        } else {
+            &self.name
+        };
+        if self.namespace.is_empty() {
+            format!("{} {}", self.kind, name)
+        } else {
+            format!("{} {}/{}", self.kind, self.namespace, name)
+        }
+    }
+}
+
+/// One finding; mirrors the WIT `diagnostic` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub severity: Severity,
+    /// Control id (`CIS-5.2.7`), `PSS-<check>`, `HMS-<name>` or [`INPUT_CODE`].
+    pub code: String,
+    pub message: String,
+    /// JSON pointer into the object named by `object`.
+    pub path: String,
+    pub hint: String,
+    pub object: Option<ObjectRef>,
+}
+
+/// Collects findings about one object.
+pub struct Sink<'a> {
+    pub object: &'a ObjectRef,
+    pub out: &'a mut Vec<Finding>,
+}
+
+impl Sink<'_> {
+    /// Records a finding about the sink's object.
+    pub fn push(
+        &mut self,
+        severity: Severity,
+        code: &str,
+        path: String,
+        message: String,
+        hint: &str,
+    ) {
+        self.out.push(Finding {
+            severity,
+            code: code.to_string(),
+            message,
+            path,
+            hint: hint.to_string(),
+            object: Some(self.object.clone()),
+        });
+    }
+
+    /// Records an error finding.
+    pub fn error(&mut self, code: &str, path: String, message: String, hint: &str) {
+        self.push(Severity::Error, code, path, message, hint);
+    }
+
+    /// Records a warning finding.
+    pub fn warning(&mut self, code: &str, path: String, message: String, hint: &str) {
+        self.push(Severity::Warning, code, path, message, hint);
+    }
+}
+
+/// Pod Security Standards level to enforce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    #[default]
+    Restricted,
+    Baseline,
+}
+
+impl Profile {
+    /// The level's name as Pod Security Admission spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Restricted => "restricted",
+            Profile::Baseline => "baseline",
+        }
+    }
+}
+
+/// The baseline section after defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Params {
+    pub profile: Profile,
+    /// Only the Pod Security Standards checks, none of the other CIS or HMS checks.
+    pub pod_security_only: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawParams {
+    name: String,
+    #[serde(default)]
+    profile: Option<Profile>,
+    #[serde(default)]
+    pod_security_only: Option<bool>,
+}
+
+/// Parses the baseline section (`{"name":"cis-level-2","profile":...,"podSecurityOnly":...}`).
+pub fn parse_params(text: &str) -> Result<Params, String> {
+    let raw: RawParams =
+        serde_json::from_str(text).map_err(|e| format!("invalid baseline params: {e}"))?;
+    if raw.name != NAME {
+        return Err(format!(
+            "invalid baseline params: name is {:?}, this plugin is {NAME:?}",
+            raw.name
+        ));
+    }
+    Ok(Params {
+        profile: raw.profile.unwrap_or_default(),
+        pod_security_only: raw.pod_security_only.unwrap_or(false),
+    })
+}
+
+/// The JSON Schema (draft 2020-12) of the params object.
+pub fn section_schema() -> Value {
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "cis-level-2 baseline",
+        "description": "Pod Security Standards and CIS Kubernetes Benchmark section 5 checks over the rendered manifests.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["name"],
+        "properties": {
+            "name": { "const": NAME },
+            "profile": {
+                "description": "Pod Security Standards level: restricted (default) or baseline.",
+                "enum": ["restricted", "baseline"],
+                "default": "restricted"
+            },
+            "podSecurityOnly": {
+                "description": "Run only the Pod Security Standards checks.",
+                "type": "boolean",
+                "default": false
+            }
+        }
+    })
+}
+
+/// Appends one reference token to a JSON pointer, escaping `~` and `/` (RFC 6901).
+pub fn ptr(base: &str, token: &str) -> String {
+    let escaped = token.replace('~', "~0").replace('/', "~1");
+    format!("{base}/{escaped}")
+}
+
+/// Appends an array index to a JSON pointer.
+pub fn ptr_i(base: &str, index: usize) -> String {
+    format!("{base}/{index}")
+}
+
+/// Follows object keys, treating JSON `null` as absent.
+pub fn at<'a>(value: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    let mut cur = value;
+    for key in keys {
+        cur = cur.as_object()?.get(*key)?;
+    }
+    if cur.is_null() { None } else { Some(cur) }
+}
+
+/// A string found by [`at`].
+pub fn str_at<'a>(value: &'a Value, keys: &[&str]) -> Option<&'a str> {
+    at(value, keys)?.as_str()
+}
+
+/// The elements of an array found by [`at`], empty when absent or not an array.
+pub fn arr_at<'a>(value: &'a Value, keys: &[&str]) -> &'a [Value] {
+    match at(value, keys) {
+        Some(Value::Array(items)) => items,
+        _ => &[],
+    }
+}
+
+/// True only for JSON `true`.
+pub fn is_true(value: Option<&Value>) -> bool {
+    matches!(value, Some(Value::Bool(true)))
+}
+
+/// A string-valued field that may be absent: `Some("")` when absent or null, `Some(s)` for a
+/// string, `None` for any other type (which Kubernetes would reject; checks treat it as bad).
+pub fn text(value: Option<&Value>) -> Option<&str> {
+    match value {
+        None | Some(Value::Null) => Some(""),
+        Some(Value::String(s)) => Some(s),
+        Some(_) => None,
+    }
+}
+
+/// Shows a JSON value in a message: strings bare, anything else as JSON.
+pub fn show(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_defaults_and_errors() {
+        assert_eq!(
+            parse_params(r#"{"name":"cis-level-2"}"#),
+            Ok(Params::default())
+        );
+        assert_eq!(
+            parse_params(r#"{"name":"cis-level-2","profile":"baseline","podSecurityOnly":true}"#),
+            Ok(Params {
+                profile: Profile::Baseline,
+                pod_security_only: true
+            })
+        );
+        for bad in [
+            "",
+            "[]",
+            "{}",
+            r#"{"name":"other"}"#,
+            r#"{"name":"cis-level-2","profile":"privileged"}"#,
+            r#"{"name":"cis-level-2","podSecurityOnly":"yes"}"#,
+            r#"{"name":"cis-level-2","extra":1}"#,
+        ] {
+            assert!(parse_params(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn pointer_escaping() {
+        assert_eq!(
+            ptr("/metadata/annotations", "a.io/b~c"),
+            "/metadata/annotations/a.io~1b~0c"
+        );
+    }
+
+    #[test]
+    fn object_ref_group() {
+        let obj = serde_json::json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"x","namespace":"ns"}});
+        let r = ObjectRef::of(&obj);
+        assert_eq!((r.group.as_str(), r.kind.as_str()), ("apps", "Deployment"));
+        assert_eq!(
+            ObjectRef::of(&serde_json::json!({"apiVersion":"v1"})).group,
+            ""
+        );
+    }
+}
