@@ -1,0 +1,362 @@
+//! The command line: clap definitions and one function per subcommand.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hms_plugin::{Cache, Limits, PluginSource, Runtime};
+
+use crate::exit;
+use crate::output::{self, Format};
+use crate::pipeline::{self, Failure};
+use crate::plugins::{self, LimitTable, Plugins};
+use crate::problem::Problem;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hms-sys",
+    version,
+    about = "One YAML spec to sandboxed plugins to Kubernetes manifests"
+)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// More logs: -v for each step, -vv for debugging.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Render the manifests that `apply` would send.
+    Render {
+        /// The spec file.
+        spec: PathBuf,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t = Format::Yaml)]
+        output: Format,
+        /// Write one file per object (and a kustomization.yaml) into DIR instead of stdout.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        plugins: PluginArgs,
+    },
+    /// Check a spec: parse it, render it through the plugins and run the baseline gate.
+    Validate {
+        /// The spec file.
+        spec: PathBuf,
+        #[command(flatten)]
+        plugins: PluginArgs,
+    },
+    /// Inspect plugins.
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginsCommand {
+    /// The bundled plugins (and any given with --plugin): version, digest, section, kinds.
+    List {
+        #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+        output: ListFormat,
+        #[command(flatten)]
+        plugins: PluginArgs,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+/// Plugin selection and limits, shared by the commands that load plugins.
+#[derive(Args, Debug, Default)]
+pub struct PluginArgs {
+    /// Use this plugin component for the section it declares, instead of the bundled one.
+    #[arg(long = "plugin", value_name = "PATH")]
+    pub plugin: Vec<PathBuf>,
+    /// Wall-clock deadline of one plugin call, e.g. `5s` or `storage-csi=500ms` for one plugin.
+    #[arg(long, value_name = "[PLUGIN=]DURATION")]
+    pub deadline: Vec<String>,
+    /// Memory cap of a plugin in MiB, e.g. `128` or `workload=128` for one plugin.
+    #[arg(long = "memory-mib", value_name = "[PLUGIN=]MIB")]
+    pub memory_mib: Vec<String>,
+    /// Do not use the compiled-plugin cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Directory of the compiled-plugin cache [default: $HMS_SYS_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/hms-sys/plugins, else ~/.cache/hms-sys/plugins].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+pub fn init_logging(cli: &Cli) {
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HMS_SYS_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{level},cranelift=warn,wasmtime=warn"))
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match cli.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.with_target(false).try_init(),
+    };
+}
+
+pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let json = cli.log_format == LogFormat::Json;
+    match cli.command {
+        Command::Render {
+            spec,
+            output,
+            out: dir,
+            plugins,
+        } => {
+            let rendered = match prepare(&spec, &plugins, json, err) {
+                Ok(r) => r,
+                Err(code) => return Ok(code),
+            };
+            match dir {
+                Some(dir) => {
+                    let files = output::write_dir(&dir, &rendered.objects, output)?;
+                    writeln!(out, "wrote {} objects to {}", files.len(), dir.display())?;
+                }
+                None => out.write_all(output::to_text(&rendered.objects, output)?.as_bytes())?,
+            }
+            Ok(exit::OK)
+        }
+        Command::Validate { spec, plugins } => {
+            let rendered = match prepare(&spec, &plugins, json, err) {
+                Ok(r) => r,
+                Err(code) => return Ok(code),
+            };
+            let sections: Vec<&str> = rendered
+                .plugins
+                .iter()
+                .map(|p| p.section.as_str())
+                .collect();
+            let gate = rendered
+                .baseline
+                .as_deref()
+                .map_or(String::new(), |b| format!(", baseline {b} passed"));
+            writeln!(
+                out,
+                "✔ {} is valid: {} sections ({}), {} objects{gate}",
+                spec.display(),
+                sections.len(),
+                sections.join(", "),
+                rendered.objects.len()
+            )?;
+            Ok(exit::OK)
+        }
+        Command::Plugins {
+            command: PluginsCommand::List { output, plugins },
+        } => {
+            let set = match load_plugins(&plugins) {
+                Ok(set) => set,
+                Err((problems, code)) => return Ok(report(err, &problems, json, code)),
+            };
+            list_plugins(&set, output, out)?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// Loads the spec and plugins and renders; on failure reports and returns the exit code.
+fn prepare(
+    spec: &std::path::Path,
+    args: &PluginArgs,
+    json: bool,
+    err: &mut dyn Write,
+) -> Result<pipeline::Rendered, u8> {
+    let doc =
+        hms_spec::load(spec).map_err(|e| report(err, &Problem::from_spec(&e), json, exit::SPEC))?;
+    let set = load_plugins(args).map_err(|(p, code)| report(err, &p, json, code))?;
+    match pipeline::render(&doc, &set) {
+        Ok(rendered) => {
+            report(err, &rendered.notes, json, exit::OK);
+            Ok(rendered)
+        }
+        Err(failure) => {
+            let code = match failure {
+                Failure::Spec(_) => exit::SPEC,
+                Failure::Plugin(_) => exit::PLUGIN,
+                Failure::Gate(_) => exit::BASELINE,
+            };
+            if let Failure::Gate(p) = &failure {
+                let _ = writeln!(err, "the baseline refused the spec ({} findings):", p.len());
+            }
+            Err(report(err, failure.problems(), json, code))
+        }
+    }
+}
+
+/// The bundled plugins plus `--plugin` files; on failure the problems and the exit code.
+fn load_plugins(args: &PluginArgs) -> Result<Plugins, (Vec<Problem>, u8)> {
+    let limits = limit_table(args).map_err(|p| (p, exit::USAGE))?;
+    load_with(args, &limits).map_err(|p| (p, exit::PLUGIN))
+}
+
+fn load_with(args: &PluginArgs, limits: &LimitTable) -> Result<Plugins, Vec<Problem>> {
+    let cache = match (&args.cache_dir, args.no_cache) {
+        (_, true) => Cache::disabled(),
+        (Some(dir), false) => Cache::at(dir),
+        (None, false) => Cache::from_env(),
+    };
+    let runtime = Runtime::new(cache, limits.default.stack)
+        .map_err(|e| vec![Problem::from_plugin_error(&e)])?;
+    let mut sources: Vec<PluginSource> = crate::bundled::sources();
+    for path in &args.plugin {
+        sources.push(plugins::source_from_file(path).map_err(|p| vec![p])?);
+    }
+    Plugins::load(&runtime, &sources, limits)
+}
+
+fn limit_table(args: &PluginArgs) -> Result<LimitTable, Vec<Problem>> {
+    let mut table = LimitTable::default();
+    let bad = |flag: &str, v: &str, why: &str| {
+        vec![
+            Problem::error("HMS-USAGE", format!("--{flag} {v:?}: {why}"))
+                .hint(format!("write --{flag} VALUE or --{flag} PLUGIN=VALUE")),
+        ]
+    };
+    for v in &args.deadline {
+        let (who, value) = split_target(v);
+        let d = parse_duration(value)
+            .ok_or_else(|| bad("deadline", v, "not a duration like 500ms, 2s or 1m"))?;
+        update(&mut table, who, |l| l.deadline = d);
+    }
+    for v in &args.memory_mib {
+        let (who, value) = split_target(v);
+        let mib: usize = value
+            .parse()
+            .ok()
+            .filter(|m| (1..=4096).contains(m))
+            .ok_or_else(|| {
+                bad(
+                    "memory-mib",
+                    v,
+                    "not a whole number of MiB between 1 and 4096",
+                )
+            })?;
+        update(&mut table, who, |l| l.memory = mib << 20);
+    }
+    Ok(table)
+}
+
+fn split_target(v: &str) -> (Option<&str>, &str) {
+    match v.split_once('=') {
+        Some((who, value)) => (Some(who), value),
+        None => (None, v),
+    }
+}
+
+fn update(table: &mut LimitTable, who: Option<&str>, f: impl Fn(&mut Limits)) {
+    match who {
+        Some(name) => {
+            let mut l = table.for_plugin(name);
+            f(&mut l);
+            table.per_plugin.insert(name.to_string(), l);
+        }
+        None => {
+            f(&mut table.default);
+            for l in table.per_plugin.values_mut() {
+                f(l);
+            }
+        }
+    }
+}
+
+/// `500ms`, `2s`, `1m`, or plain seconds.
+pub fn parse_duration(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    let (num, scale) = if let Some(n) = v.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (v, 1.0)
+    };
+    let secs = num.trim().parse::<f64>().ok()? * scale;
+    (secs > 0.0 && secs <= 3600.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// Prints problems to stderr (as text, or one JSON object per line) and returns `code`.
+fn report(err: &mut dyn Write, problems: &[Problem], json: bool, code: u8) -> u8 {
+    for p in problems {
+        let _ = if json {
+            writeln!(
+                err,
+                "{}",
+                serde_json::json!({"type": "problem", "problem": p})
+            )
+        } else {
+            writeln!(err, "{p}")
+        };
+    }
+    code
+}
+
+fn list_plugins(set: &Plugins, format: ListFormat, out: &mut dyn Write) -> anyhow::Result<()> {
+    let rows: Vec<serde_json::Value> = set
+        .iter()
+        .map(|p| {
+            let m = p.metadata();
+            serde_json::json!({
+                "name": m.name, "version": m.version, "section": m.section, "witVersion": p.wit_version(),
+                "digest": p.digest(), "origin": p.origin(), "description": m.description,
+                "emits": m.emits.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    if format == ListFormat::Json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<14} {:<8} {:<9} {:<6} {:<19} EMITS",
+        "NAME", "VERSION", "SECTION", "WIT", "DIGEST"
+    )?;
+    for r in &rows {
+        let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+        let digest: String = s("digest").chars().take(19).collect();
+        let emits: Vec<&str> = r["emits"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .collect();
+        writeln!(
+            out,
+            "{:<14} {:<8} {:<9} {:<6} {:<19} {}",
+            s("name"),
+            s("version"),
+            s("section"),
+            s("witVersion"),
+            digest,
+            emits.join(", ")
+        )?;
+    }
+    Ok(())
+}

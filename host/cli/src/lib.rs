@@ -1,0 +1,73 @@
+//! hms-sys: one YAML spec, sandboxed WebAssembly plugins, checked Kubernetes manifests.
+//!
+//! The binary is a thin `main` over [`main`]; the tests drive [`run`] with arguments and
+//! capture what it writes.
+
+pub mod bundled;
+pub mod checks;
+mod cli;
+pub mod kinds;
+pub mod output;
+pub mod pipeline;
+pub mod plugins;
+pub mod problem;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+pub use cli::{Cli, Command};
+
+/// Exit codes, documented in README.md.
+pub mod exit {
+    /// Success (for `validate`: the spec is valid).
+    pub const OK: u8 = 0;
+    /// Anything else went wrong: I/O, an unreadable file, an internal error.
+    pub const ERROR: u8 = 1;
+    /// The command line is wrong (clap's own code).
+    pub const USAGE: u8 = 2;
+    /// The spec is invalid: parse or validation errors, or a plugin's error about its section.
+    pub const SPEC: u8 = 3;
+    /// A plugin failed (trap, timeout, memory cap, panic) or broke the contract.
+    pub const PLUGIN: u8 = 4;
+    /// The baseline gate refused the manifests.
+    pub const BASELINE: u8 = 5;
+}
+
+/// Parses the process arguments, installs logging and runs the command.
+pub fn main() -> ExitCode {
+    use clap::Parser;
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    cli::init_logging(&cli);
+    // Unlocked handles: tracing also writes to stderr, from any thread.
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    let code = run(cli, &mut out, &mut err);
+    let _ = out.flush();
+    ExitCode::from(code)
+}
+
+/// Runs one command, writing results to `out` and problems to `err`; returns the exit code.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match cli::execute(cli, out, err) {
+        Ok(code) => code,
+        Err(e) => {
+            // A closed pipe (`hms-sys render x | head`) is not an error.
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return exit::OK;
+            }
+            let _ = writeln!(err, "error: {e:#}");
+            exit::ERROR
+        }
+    }
+}

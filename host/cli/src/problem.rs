@@ -1,0 +1,160 @@
+//! One reportable problem: what is wrong, where (file:line:column, plugin, object), what to do.
+
+use std::fmt;
+
+use hms_plugin::{Diagnostic, PluginError, Severity};
+use hms_spec::{Document, Section, SpecErrors};
+use serde::Serialize;
+
+/// A problem or remark for a person (and, as JSON, for a machine).
+#[derive(Clone, Debug, Serialize)]
+pub struct Problem {
+    pub severity: Severity,
+    /// Stable code: a plugin's code, a control id, or `HMS-...` for the host's own checks.
+    pub code: String,
+    pub message: String,
+    /// `file:line:column` in the spec, when the problem points into it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
+    /// The object concerned, `Kind namespace/name`, and a JSON pointer into it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub hint: String,
+}
+
+impl Problem {
+    pub fn error(code: &str, message: impl Into<String>) -> Self {
+        Problem {
+            severity: Severity::Error,
+            code: code.to_string(),
+            message: message.into(),
+            location: None,
+            plugin: None,
+            object: None,
+            hint: String::new(),
+        }
+    }
+
+    pub fn plugin(mut self, name: &str) -> Self {
+        self.plugin = Some(name.to_string());
+        self
+    }
+
+    pub fn object(mut self, object: impl Into<String>) -> Self {
+        self.object = Some(object.into());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = hint.into();
+        self
+    }
+
+    pub fn at(mut self, doc: &Document, section: Section, pointer: &str) -> Self {
+        let loc = doc.source.locate(section, pointer);
+        self.location = Some(format!("{}:{}:{}", doc.source.file(), loc.line, loc.column));
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Every error of a spec that did not parse or validate.
+    pub fn from_spec(errors: &SpecErrors) -> Vec<Problem> {
+        errors
+            .0
+            .iter()
+            .map(|e| Problem {
+                location: Some(format!(
+                    "{}:{}:{}",
+                    e.file, e.location.line, e.location.column
+                )),
+                hint: e.hint.clone().unwrap_or_default(),
+                ..Problem::error("HMS-SPEC", e.message.clone())
+            })
+            .collect()
+    }
+
+    /// A plugin's diagnostic about its section, located in the spec file.
+    pub fn from_section_diagnostic(
+        doc: &Document,
+        section: Section,
+        plugin: &str,
+        d: &Diagnostic,
+    ) -> Self {
+        Problem {
+            severity: d.severity,
+            hint: d.hint.clone(),
+            ..Problem::error(&d.code, d.message.clone())
+        }
+        .plugin(plugin)
+        .at(doc, section, &d.path)
+    }
+
+    /// A baseline finding about an object.
+    pub fn from_finding(plugin: &str, d: &Diagnostic) -> Self {
+        let object = d.object.as_ref().map(|o| {
+            let at = if d.path.is_empty() {
+                String::new()
+            } else {
+                format!(" at {}", d.path)
+            };
+            format!("{o}{at}")
+        });
+        Problem {
+            severity: d.severity,
+            object,
+            hint: d.hint.clone(),
+            ..Problem::error(&d.code, d.message.clone())
+        }
+        .plugin(plugin)
+    }
+
+    /// A plugin that failed to run.
+    pub fn from_plugin_error(e: &PluginError) -> Self {
+        let mut p = Problem::error("HMS-PLUGIN", e.to_string())
+            .plugin(&e.plugin)
+            .hint(e.hint());
+        let stderr = e.stderr.trim();
+        if !stderr.is_empty() && !matches!(e.cause, hms_plugin::Cause::Panic(_)) {
+            let last: Vec<&str> = stderr.lines().rev().take(3).collect();
+            p.message.push_str(&format!(
+                " (plugin stderr: {})",
+                last.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            ));
+        }
+        p
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(loc) = &self.location {
+            write!(f, "{loc}: ")?;
+        }
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
+        write!(f, "{level}[{}]: {}", self.code, self.message)?;
+        let mut whom = Vec::new();
+        if let Some(p) = &self.plugin {
+            whom.push(format!("plugin `{p}`"));
+        }
+        if let Some(o) = &self.object {
+            whom.push(format!("object {o}"));
+        }
+        if !whom.is_empty() {
+            write!(f, " ({})", whom.join(", "))?;
+        }
+        if !self.hint.is_empty() {
+            write!(f, "\n  hint: {}", self.hint)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,337 @@
+//! One sandboxed call: a fresh store with limits, run on its own thread, failures classified.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, Store, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::bindings::wit;
+use crate::error::{Cause, PluginError};
+use crate::runtime::{Callee, Limits, Pre, TICK};
+use crate::types::{
+    CheckOutput, Context, Diagnostic, KindRef, Metadata, ObjectRef, RenderOutput, Severity,
+};
+
+/// How much of a plugin's stderr is kept for error messages.
+const STDERR_CAP: usize = 64 << 10;
+/// Stack of the thread that runs wasm: comfortably above the wasm stack cap.
+const THREAD_STACK: usize = 8 << 20;
+/// Extra wall time granted past the deadline before the host stops waiting for a plugin that
+/// is blocked inside a host call (where epochs cannot interrupt it).
+const GRACE: Duration = Duration::from_secs(1);
+
+/// The data of one store: an empty WASI context and the memory limiter.
+pub(crate) struct State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: Limiter,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Caps linear memory and tables, and remembers whether the cap was what stopped the plugin.
+struct Limiter {
+    memory: usize,
+    hit: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory {
+            self.hit = true;
+            wasmtime::bail!("memory cap of {} bytes reached", self.memory);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > 100_000 {
+            self.hit = true;
+            wasmtime::bail!("table cap reached");
+        }
+        Ok(true)
+    }
+}
+
+/// What comes back from the call thread.
+type Outcome<R> = (wasmtime::Result<R>, bool, Vec<u8>);
+
+/// Runs `f` in a fresh store on a dedicated thread and classifies any failure.
+fn run<R, F>(callee: &Callee, plugin: &str, operation: &str, f: F) -> Result<R, PluginError>
+where
+    R: Send + 'static,
+    F: FnOnce(&mut Store<State>, &Pre) -> wasmtime::Result<R> + Send + 'static,
+{
+    let limits = callee.limits;
+    let engine = callee.engine.clone();
+    let pre = callee.pre.clone();
+    let (tx, rx) = mpsc::channel::<Outcome<R>>();
+    let spawned = std::thread::Builder::new()
+        .name(format!("plugin-{plugin}"))
+        .stack_size(THREAD_STACK)
+        .spawn(move || {
+            let stderr = MemoryOutputPipe::new(STDERR_CAP);
+            // Nothing is granted: no preopened directories, no environment, no arguments,
+            // no network; stdin is empty and stdout is discarded.
+            let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
+            let state = State {
+                wasi,
+                table: ResourceTable::new(),
+                limiter: Limiter {
+                    memory: limits.memory,
+                    hit: false,
+                },
+            };
+            let mut store = Store::new(&engine, state);
+            store.limiter(|s| &mut s.limiter);
+            let ticks = (limits.deadline.as_millis() / TICK.as_millis()).max(1) as u64;
+            store.set_epoch_deadline(ticks);
+            store.epoch_deadline_trap();
+            let result = f(&mut store, &pre);
+            let hit = store.data().limiter.hit;
+            let _ = tx.send((result, hit, stderr.contents().to_vec()));
+        });
+    let fail = |cause| PluginError::new(plugin, operation, cause);
+    if let Err(e) = spawned {
+        return Err(fail(Cause::Trap(format!("could not start the call: {e}"))));
+    }
+    match rx.recv_timeout(limits.deadline + GRACE) {
+        Ok((Ok(r), _, _)) => Ok(r),
+        Ok((Err(e), hit, stderr)) => {
+            let stderr = String::from_utf8_lossy(&stderr).into_owned();
+            let mut err = fail(classify(&e, hit, &stderr, limits));
+            err.stderr = stderr;
+            Err(err)
+        }
+        // Blocked inside a host call: the thread is abandoned, the host goes on.
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(fail(Cause::Timeout(limits.deadline))),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Err(fail(Cause::Trap("the call thread died".to_string())))
+        }
+    }
+}
+
+fn classify(e: &wasmtime::Error, memory_hit: bool, stderr: &str, limits: Limits) -> Cause {
+    if memory_hit || stderr.contains("memory allocation of") {
+        return Cause::MemoryLimit(limits.memory);
+    }
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => Cause::Timeout(limits.deadline),
+        Some(Trap::StackOverflow) => Cause::StackOverflow,
+        Some(Trap::UnreachableCodeReached) if stderr.contains("panicked at") => {
+            Cause::Panic(panic_message(stderr))
+        }
+        Some(Trap::MemoryOutOfBounds) => Cause::Trap(
+            "out of bounds memory access (often the guest's own stack overflowing)".to_string(),
+        ),
+        Some(trap) => Cause::Trap(trap.to_string()),
+        None => Cause::Trap(format!("{e:#}")),
+    }
+}
+
+/// The panic message from a Rust guest's stderr, without the backtrace note.
+fn panic_message(stderr: &str) -> String {
+    let from = stderr.find("panicked at").unwrap_or(0);
+    let text: Vec<&str> = stderr[from..]
+        .lines()
+        .filter(|l| !l.starts_with("note: run with"))
+        .collect();
+    let mut msg = text.join(" ").trim().to_string();
+    if msg.len() > 500 {
+        let mut cut = 500;
+        while !msg.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        msg.truncate(cut);
+        msg.push('…');
+    }
+    msg
+}
+
+pub(crate) fn metadata(callee: &Callee) -> Result<Metadata, PluginError> {
+    let origin = callee.origin.clone();
+    let raw = run(callee, &origin, "metadata", |store, pre| match pre {
+        Pre::Section(p) => p
+            .instantiate(&mut *store)?
+            .hms_sys_section()
+            .call_metadata(store),
+        Pre::Baseline(p) => p
+            .instantiate(&mut *store)?
+            .hms_sys_baseline()
+            .call_metadata(store),
+    })?;
+    let fail = |m: String| PluginError::new(&origin, "metadata", Cause::Malformed(m));
+    let size = raw.section_schema.len() + raw.description.len() + raw.name.len();
+    if size > callee.limits.output {
+        return Err(PluginError::new(
+            &origin,
+            "metadata",
+            Cause::OutputTooLarge(size, callee.limits.output),
+        ));
+    }
+    if !is_dns_label(&raw.name) {
+        return Err(fail(format!("name {:?} is not a DNS-1123 label", raw.name)));
+    }
+    let schema: serde_json::Value = serde_json::from_str(&raw.section_schema)
+        .map_err(|e| fail(format!("section-schema is not JSON: {e}")))?;
+    Ok(Metadata {
+        name: raw.name,
+        version: raw.version,
+        wit_version: raw.wit_version,
+        section: raw.section,
+        description: raw.description,
+        emits: raw
+            .emits
+            .into_iter()
+            .map(|k| KindRef {
+                group: k.group,
+                kind: k.kind,
+            })
+            .collect(),
+        section_schema: schema,
+    })
+}
+
+pub(crate) fn render(
+    callee: &Callee,
+    plugin: &str,
+    section: &str,
+    json: &str,
+    ctx: &Context,
+) -> Result<RenderOutput, PluginError> {
+    let operation = format!("render of section {section}");
+    let (json, ctx) = (json.to_string(), to_wit(ctx));
+    let out = run(callee, plugin, &operation, move |store, pre| match pre {
+        Pre::Section(p) => p
+            .instantiate(&mut *store)?
+            .hms_sys_section()
+            .call_render(store, &json, &ctx),
+        Pre::Baseline(_) => wasmtime::bail!("a baseline plugin cannot render a section"),
+    })?;
+    let size =
+        out.manifests.iter().map(String::len).sum::<usize>() + diagnostics_size(&out.diagnostics);
+    let fail = |cause| PluginError::new(plugin, &operation, cause);
+    if size > callee.limits.output {
+        return Err(fail(Cause::OutputTooLarge(size, callee.limits.output)));
+    }
+    Ok(RenderOutput {
+        manifests: parse_objects(&out.manifests).map_err(|m| fail(Cause::Malformed(m)))?,
+        diagnostics: out.diagnostics.into_iter().map(from_wit).collect(),
+        node_selector: out.node_selector,
+    })
+}
+
+pub(crate) fn check(
+    callee: &Callee,
+    plugin: &str,
+    manifests: &[String],
+    params: &str,
+    ctx: &Context,
+) -> Result<CheckOutput, PluginError> {
+    let operation = "baseline check";
+    let (manifests, params, ctx) = (manifests.to_vec(), params.to_string(), to_wit(ctx));
+    let out = run(callee, plugin, operation, move |store, pre| match pre {
+        Pre::Baseline(p) => p
+            .instantiate(&mut *store)?
+            .hms_sys_baseline()
+            .call_check(store, &manifests, &params, &ctx),
+        Pre::Section(_) => wasmtime::bail!("a section plugin cannot run a baseline check"),
+    })?;
+    let hardened_size = out
+        .hardened
+        .iter()
+        .flatten()
+        .map(String::len)
+        .sum::<usize>();
+    let size = diagnostics_size(&out.findings) + hardened_size;
+    let fail = |cause| PluginError::new(plugin, operation, cause);
+    if size > callee.limits.output {
+        return Err(fail(Cause::OutputTooLarge(size, callee.limits.output)));
+    }
+    let hardened = match out.hardened {
+        Some(list) => Some(parse_objects(&list).map_err(|m| fail(Cause::Malformed(m)))?),
+        None => None,
+    };
+    Ok(CheckOutput {
+        findings: out.findings.into_iter().map(from_wit).collect(),
+        hardened,
+    })
+}
+
+fn parse_objects(list: &[String]) -> Result<Vec<serde_json::Value>, String> {
+    list.iter()
+        .enumerate()
+        .map(
+            |(i, text)| match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(v) if v.is_object() => Ok(v),
+                Ok(_) => Err(format!("manifest #{i} is not a JSON object")),
+                Err(e) => Err(format!("manifest #{i} is not valid JSON: {e}")),
+            },
+        )
+        .collect()
+}
+
+fn diagnostics_size(list: &[wit::Diagnostic]) -> usize {
+    list.iter()
+        .map(|d| d.code.len() + d.message.len() + d.path.len() + d.hint.len() + 64)
+        .sum()
+}
+
+fn to_wit(ctx: &Context) -> wit::Context {
+    wit::Context {
+        spec_name: ctx.spec_name.clone(),
+        namespace: ctx.namespace.clone(),
+        node_selector: ctx.node_selector.clone(),
+        common_labels: ctx.common_labels.clone(),
+        spec: ctx.spec.clone(),
+    }
+}
+
+fn from_wit(d: wit::Diagnostic) -> Diagnostic {
+    Diagnostic {
+        severity: match d.severity {
+            wit::Severity::Error => Severity::Error,
+            wit::Severity::Warning => Severity::Warning,
+            wit::Severity::Info => Severity::Info,
+        },
+        code: d.code,
+        message: d.message,
+        path: d.path,
+        hint: d.hint,
+        object: d.object.map(|o| ObjectRef {
+            group: o.group,
+            kind: o.kind,
+            namespace: o.namespace,
+            name: o.name,
+        }),
+    }
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}

@@ -1,0 +1,302 @@
+//! The engine, the epoch ticker and loading plugins into [`Plugin`] values.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
+
+use crate::bindings::{baseline, section};
+use crate::cache::Cache;
+use crate::call::{self, State};
+use crate::error::{Cause, PluginError};
+use crate::types::{CheckOutput, Context, Metadata, RenderOutput};
+
+/// How often the ticker advances the engine's epoch; deadlines are counted in these ticks.
+pub(crate) const TICK: Duration = Duration::from_millis(10);
+
+/// The host's limits for one plugin call. The host owns them; a plugin cannot change them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock deadline of one call, enforced by epoch interruption.
+    pub deadline: Duration,
+    /// Cap on the plugin's linear memory, in bytes.
+    pub memory: usize,
+    /// Cap on the total size of the strings a call returns, in bytes.
+    pub output: usize,
+    /// Cap on the wasm stack, in bytes (applies engine-wide; see [`Runtime::new`]).
+    pub stack: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            deadline: Duration::from_secs(2),
+            memory: 64 << 20,
+            output: 8 << 20,
+            stack: 512 << 10,
+        }
+    }
+}
+
+/// Which world a component implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum World {
+    Section,
+    Baseline,
+}
+
+/// Component bytes and where they came from (`bundled:storage-csi`, a file path, ...).
+#[derive(Clone, Debug)]
+pub struct PluginSource {
+    pub origin: String,
+    pub bytes: Arc<[u8]>,
+}
+
+impl PluginSource {
+    pub fn new(origin: impl Into<String>, bytes: impl Into<Arc<[u8]>>) -> Self {
+        PluginSource {
+            origin: origin.into(),
+            bytes: bytes.into(),
+        }
+    }
+
+    /// `sha256:<hex>` of the component bytes.
+    pub fn digest(&self) -> String {
+        format!("sha256:{}", hex::encode(Sha256::digest(&self.bytes)))
+    }
+}
+
+/// The engine and cache shared by every plugin of one hms-sys run.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<State>,
+    cache: Cache,
+    stack: usize,
+}
+
+impl Runtime {
+    /// A runtime whose wasm stacks are capped at `limits.stack` bytes.
+    pub fn new(cache: Cache, stack: usize) -> Result<Self, PluginError> {
+        let fail = |e: wasmtime::Error| {
+            PluginError::new("hms-sys", "start", Cause::Invalid(format!("{e:#}")))
+        };
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        config.max_wasm_stack(stack);
+        let engine = Engine::new(&config).map_err(fail)?;
+        let mut linker = Linker::new(&engine);
+        // A Rust guest imports WASI for its panic and OOM messages even when it does no I/O.
+        // The context behind it is empty: no files, env, args, network or inherited stdio.
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(fail)?;
+        // The ticker lives as long as the engine: plugins keep the engine alive after the
+        // runtime is dropped, and their deadlines must still fire.
+        let weak = engine.weak();
+        std::thread::Builder::new()
+            .name("hms-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(TICK);
+                }
+            })
+            .map_err(|e| PluginError::new("hms-sys", "start", Cause::Invalid(e.to_string())))?;
+        Ok(Runtime {
+            engine,
+            linker,
+            cache,
+            stack,
+        })
+    }
+
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Compiles (or maps from the cache) `source`, checks its world and WIT version, and reads
+    /// its metadata under `limits`.
+    pub fn load(&self, source: &PluginSource, limits: Limits) -> Result<Plugin, PluginError> {
+        let origin = source.origin.as_str();
+        let load_err = |cause| PluginError::new(origin, "load", cause);
+        let digest = source.digest();
+        let key = digest.trim_start_matches("sha256:");
+        let (component, compiled) = self
+            .cache
+            .component(&self.engine, key, &source.bytes)
+            .map_err(|e| load_err(Cause::Invalid(format!("{e:#}"))))?;
+        let (world, wit_version) = world_of(&self.engine, &component).map_err(load_err)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| load_err(Cause::Incompatible(format!("{e:#}"))))?;
+        let pre = match world {
+            World::Section => Pre::Section(
+                section::SectionPluginPre::new(pre)
+                    .map_err(|e| load_err(Cause::Incompatible(format!("{e:#}"))))?,
+            ),
+            World::Baseline => Pre::Baseline(
+                baseline::BaselinePluginPre::new(pre)
+                    .map_err(|e| load_err(Cause::Incompatible(format!("{e:#}"))))?,
+            ),
+        };
+        let callee = Callee {
+            engine: self.engine.clone(),
+            pre,
+            limits: Limits {
+                stack: self.stack,
+                ..limits
+            },
+            origin: origin.to_string(),
+        };
+        let metadata = call::metadata(&callee)?;
+        if !same_minor(&metadata.wit_version, &wit_version) {
+            return Err(PluginError::new(
+                &metadata.name,
+                "load",
+                Cause::Incompatible(format!(
+                    "metadata says WIT {} but the component exports hms:sys@{}",
+                    metadata.wit_version, wit_version
+                )),
+            ));
+        }
+        Ok(Plugin {
+            callee,
+            digest,
+            compiled,
+            wit_version,
+            metadata,
+        })
+    }
+}
+
+/// `0.1.3` and `0.1.0` agree; `0.2.0` and `0.1.0` do not (0.x versions break at the minor).
+fn same_minor(a: &str, b: &str) -> bool {
+    let minor = |v: &str| v.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+    minor(a) == minor(b)
+}
+
+/// Finds the `hms:sys/section@X` or `hms:sys/baseline@X` export and checks that this host
+/// accepts version X.
+fn world_of(engine: &Engine, component: &Component) -> Result<(World, String), Cause> {
+    let ty = component.component_type();
+    let mut found = Vec::new();
+    for (name, _) in ty.exports(engine) {
+        let (world, rest) = if let Some(v) = name.strip_prefix("hms:sys/section@") {
+            (World::Section, v)
+        } else if let Some(v) = name.strip_prefix("hms:sys/baseline@") {
+            (World::Baseline, v)
+        } else {
+            continue;
+        };
+        found.push(name.to_string());
+        if crate::WIT_VERSIONS
+            .iter()
+            .any(|accepted| rest.starts_with(&format!("{accepted}.")))
+        {
+            return Ok((world, rest.to_string()));
+        }
+    }
+    Err(Cause::Incompatible(if found.is_empty() {
+        "it exports neither hms:sys/section nor hms:sys/baseline".to_string()
+    } else {
+        format!(
+            "it exports {} but this host accepts hms:sys {}.x",
+            found.join(", "),
+            crate::WIT_VERSIONS.join(".x, ")
+        )
+    }))
+}
+
+#[derive(Clone)]
+pub(crate) enum Pre {
+    Section(section::SectionPluginPre<State>),
+    Baseline(baseline::BaselinePluginPre<State>),
+}
+
+/// What a call needs: the engine, the pre-linked component, the limits and a name for errors.
+pub(crate) struct Callee {
+    pub(crate) engine: Engine,
+    pub(crate) pre: Pre,
+    pub(crate) limits: Limits,
+    pub(crate) origin: String,
+}
+
+/// A loaded plugin. Cheap to call: each call instantiates it afresh in a new store.
+pub struct Plugin {
+    callee: Callee,
+    digest: String,
+    compiled: bool,
+    wit_version: String,
+    metadata: Metadata,
+}
+
+impl Plugin {
+    /// Its metadata, read at load time.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// The plugin's name, from its metadata.
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.callee.origin
+    }
+
+    /// `sha256:<hex>` of the component.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// Whether loading compiled the component (false: mapped from the cache).
+    pub fn compiled(&self) -> bool {
+        self.compiled
+    }
+
+    pub fn world(&self) -> World {
+        match self.callee.pre {
+            Pre::Section(_) => World::Section,
+            Pre::Baseline(_) => World::Baseline,
+        }
+    }
+
+    /// The `hms:sys` version the component exports.
+    pub fn wit_version(&self) -> &str {
+        &self.wit_version
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.callee.limits
+    }
+
+    /// Replaces the call limits (the engine-wide stack cap stays).
+    pub fn set_limits(&mut self, limits: Limits) {
+        let stack = self.callee.limits.stack;
+        self.callee.limits = Limits { stack, ..limits };
+    }
+
+    /// Renders one section. `section` names it in errors.
+    pub fn render(
+        &self,
+        section: &str,
+        json: &str,
+        ctx: &Context,
+    ) -> Result<RenderOutput, PluginError> {
+        call::render(&self.callee, self.name(), section, json, ctx)
+    }
+
+    /// Runs a baseline over all manifests.
+    pub fn check(
+        &self,
+        manifests: &[String],
+        params: &str,
+        ctx: &Context,
+    ) -> Result<CheckOutput, PluginError> {
+        call::check(&self.callee, self.name(), manifests, params, ctx)
+    }
+}
