@@ -1,0 +1,35 @@
+//! The bundled `network-policy` plugin: section `network` -> NetworkPolicies that fence the
+//! namespace (ingress from one CIDR, egress denied, optionally DNS allowed).
+
+mod render;
+mod schema;
+
+#[cfg(test)]
+mod tests;
+
+use hms_plugin_sdk::{Ctx, KindRef, Output, PluginMeta, SectionPlugin};
+
+/// The plugin type exported over WIT.
+pub struct NetworkPlugin;
+
+impl SectionPlugin for NetworkPlugin {
+    fn meta() -> PluginMeta {
+        PluginMeta {
+            name: "network-policy",
+            version: env!("CARGO_PKG_VERSION"),
+            section: "network",
+            description: "NetworkPolicies: namespace-wide ingress from one CIDR, egress deny-all, optional DNS",
+            emits: vec![KindRef {
+                group: "networking.k8s.io",
+                kind: "NetworkPolicy",
+            }],
+            section_schema: schema::section_schema(),
+        }
+    }
+
+    fn render(section: &str, ctx: &Ctx) -> Output {
+        render::render(section, ctx)
+    }
+}
+
+hms_plugin_sdk::export_section_plugin!(NetworkPlugin);

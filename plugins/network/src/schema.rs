@@ -1,0 +1,31 @@
+//! JSON Schema (draft 2020-12) of the defaulted `network` section (docs/spec.md).
+
+use serde_json::{Value, json};
+
+/// The schema the host validates the `network` section against.
+pub fn section_schema() -> Value {
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "network",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["policy"],
+        "properties": {
+            "policy": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name", "ingressCIDR", "egress", "allowDNS"],
+                "properties": {
+                    "name": {
+                        "type": "string",
+                        "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                        "maxLength": 63
+                    },
+                    "ingressCIDR": {"type": "string", "minLength": 1},
+                    "egress": {"enum": ["deny-all"]},
+                    "allowDNS": {"type": "boolean"}
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,207 @@
+//! Native tests of the storage plugin's rendering and access-mode rules.
+
+use hms_plugin_sdk::{Ctx, Output, SectionPlugin};
+use serde_json::{Value, json};
+
+use crate::StoragePlugin;
+
+const CEPH: &str = r#"{"clusterID":"rook-ceph","fsName":"myfs","pool":"replicapool"}"#;
+
+fn ctx(workload: Value) -> Ctx {
+    let spec = json!({"name": "dcaa-secure", "workload": workload});
+    Ctx::new(
+        "dcaa-secure",
+        "dcaa-secure",
+        vec![],
+        vec![("app.kubernetes.io/managed-by".into(), "hms-sys".into())],
+        &spec.to_string(),
+    )
+}
+
+fn example_workload() -> Value {
+    json!({"image": "ghcr.io/hms/dcaa-audit:v1.0", "replicas": 10, "name": "dcaa-audit",
+           "volume": "contract-pdfs", "mountPath": "/data/pdfs", "readOnly": false})
+}
+
+fn volume(provider: &str, mode: &str, extra: Value) -> Value {
+    let mut v = json!({"name": "contract-pdfs", "size": "1Ti", "encryption": "aes256",
+        "provider": provider, "accessMode": mode,
+        "ceph": serde_json::from_str::<Value>(CEPH).unwrap_or_default()});
+    if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
+        o.extend(e);
+    }
+    json!({ "volume": v })
+}
+
+fn render(section: Value, workload: Value) -> Output {
+    StoragePlugin::render(&section.to_string(), &ctx(workload))
+}
+
+fn codes(o: &Output) -> Vec<&str> {
+    o.diagnostics.iter().map(|d| d.code.as_str()).collect()
+}
+
+#[test]
+fn example_renders_cephfs_class_and_rwx_claim() {
+    let out = render(
+        volume("cephfs", "ReadWriteMany", json!({})),
+        example_workload(),
+    );
+    assert!(!out.has_errors(), "{:?}", out.diagnostics);
+    let [sc, pvc] = &out.manifests[..] else {
+        panic!("two manifests expected")
+    };
+    assert_eq!(sc["kind"], "StorageClass");
+    assert_eq!(sc["metadata"]["name"], "contract-pdfs-encrypted");
+    assert!(sc["metadata"].get("namespace").is_none());
+    assert_eq!(sc["metadata"]["annotations"]["hms.io/encryption"], "aes256");
+    assert_eq!(sc["provisioner"], "cephfs.csi.ceph.com");
+    let p = &sc["parameters"];
+    assert_eq!(
+        (&p["clusterID"], &p["fsName"], &p["encrypted"]),
+        (&json!("rook-ceph"), &json!("myfs"), &json!("true"))
+    );
+    assert_eq!(
+        p["csi.storage.k8s.io/node-stage-secret-name"],
+        "rook-csi-cephfs-node"
+    );
+    assert_eq!(
+        p["csi.storage.k8s.io/controller-expand-secret-namespace"],
+        "rook-ceph"
+    );
+    assert_eq!(sc["reclaimPolicy"], "Retain");
+    assert_eq!(sc["volumeBindingMode"], "WaitForFirstConsumer");
+    assert_eq!(sc["allowVolumeExpansion"], true);
+    assert_eq!(pvc["kind"], "PersistentVolumeClaim");
+    assert_eq!(pvc["metadata"]["name"], "contract-pdfs");
+    assert_eq!(pvc["metadata"]["namespace"], "dcaa-secure");
+    assert_eq!(pvc["spec"]["accessModes"], json!(["ReadWriteMany"]));
+    assert_eq!(pvc["spec"]["storageClassName"], "contract-pdfs-encrypted");
+    assert_eq!(pvc["spec"]["resources"]["requests"]["storage"], "1Ti");
+    assert!(codes(&out).contains(&"STORAGE-CEPH-PASSPHRASE"));
+    assert!(codes(&out).contains(&"STORAGE-CEPHFS-POOL"));
+}
+
+#[test]
+fn rwo_with_ten_replicas_is_an_error() {
+    let out = render(
+        volume("cephfs", "ReadWriteOnce", json!({})),
+        example_workload(),
+    );
+    let err = out.diagnostics.iter().find(|d| d.is_error());
+    let err = err.map(|d| (d.code.as_str(), d.path.as_str(), d.hint.as_str()));
+    let Some((code, path, hint)) = err else {
+        panic!("an error expected")
+    };
+    assert_eq!((code, path), ("STORAGE-ACCESS-MODE", "/volume/accessMode"));
+    assert!(hint.contains("cephfs, aws-efs, azure-file"), "{hint}");
+    assert!(out.manifest_texts().is_empty());
+}
+
+#[test]
+fn read_only_many_needs_a_read_only_mount() {
+    let mut w = example_workload();
+    let out = render(
+        volume("aws-efs", "ReadOnlyMany", json!({"fileSystemId": "fs-1"})),
+        w.clone(),
+    );
+    assert!(codes(&out).contains(&"STORAGE-ACCESS-MODE"));
+    w["readOnly"] = json!(true);
+    let out = render(
+        volume("aws-efs", "ReadOnlyMany", json!({"fileSystemId": "fs-1"})),
+        w,
+    );
+    assert!(!out.has_errors(), "{:?}", out.diagnostics);
+    let sc = &out.manifests[0];
+    assert_eq!(sc["parameters"]["provisioningMode"], "efs-ap");
+    assert_eq!(sc["parameters"]["fileSystemId"], "fs-1");
+    assert_eq!(sc["parameters"]["directoryPerms"], "700");
+}
+
+#[test]
+fn block_providers_refuse_shared_modes() {
+    let out = render(volume("aws-ebs", "ReadWriteMany", json!({})), json!(null));
+    assert_eq!(
+        codes(&out),
+        ["STORAGE-PROVIDER-ACCESS-MODE", "STORAGE-DEFAULT-KEY"]
+    );
+    let out = render(
+        volume(
+            "ceph-rbd",
+            "ReadWriteOnce",
+            json!({"kmsKeyId": "vault-kms"}),
+        ),
+        json!({"replicas": 1, "volume": "contract-pdfs"}),
+    );
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    let p = &out.manifests[0]["parameters"];
+    assert_eq!(out.manifests[0]["provisioner"], "rbd.csi.ceph.com");
+    assert_eq!(p["encryptionType"], "block");
+    assert_eq!(p["encryptionKMSID"], "vault-kms");
+    assert_eq!(p["imageFeatures"], "layering");
+    assert_eq!(
+        p["csi.storage.k8s.io/provisioner-secret-name"],
+        "rook-csi-rbd-provisioner"
+    );
+    assert_eq!(
+        out.manifests[0]["metadata"]["annotations"]["hms.io/encryption-key"],
+        "vault-kms"
+    );
+}
+
+#[test]
+fn ebs_and_azure_parameters() {
+    let arn = "arn:aws:kms:us-east-1:1:key/k";
+    let out = render(
+        volume("aws-ebs", "ReadWriteOnce", json!({"kmsKeyId": arn})),
+        json!(null),
+    );
+    let p = &out.manifests[0]["parameters"];
+    assert_eq!(
+        (&p["type"], &p["encrypted"], &p["kmsKeyId"]),
+        (&json!("gp3"), &json!("true"), &json!(arn))
+    );
+    let out = render(
+        volume("azure-file", "ReadWriteMany", json!({})),
+        example_workload(),
+    );
+    let p = &out.manifests[0]["parameters"];
+    assert_eq!(out.manifests[0]["provisioner"], "file.csi.azure.com");
+    assert_eq!(
+        (&p["skuName"], &p["protocol"]),
+        (&json!("Premium_ZRS"), &json!("nfs"))
+    );
+    assert_eq!(codes(&out), ["STORAGE-PLATFORM-ENCRYPTION"]);
+}
+
+#[test]
+fn malformed_section_is_an_error_not_a_panic() {
+    let out = render(
+        json!({"volume": {"name": "x", "size": true, "provider": "nfs"}}),
+        json!(null),
+    );
+    let paths: Vec<_> = out.diagnostics.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/volume/size",
+            "/volume/encryption",
+            "/volume/provider",
+            "/volume/accessMode"
+        ]
+    );
+    assert!(out.has_errors());
+    let out = render(volume("aws-efs", "ReadWriteMany", json!({})), json!(null));
+    assert_eq!(out.diagnostics[0].path, "/volume/fileSystemId");
+    assert!(StoragePlugin::render("[]", &Ctx::default()).has_errors());
+}
+
+#[test]
+fn metadata_is_complete() {
+    let m = StoragePlugin::meta();
+    assert_eq!((m.name, m.section), ("storage-csi", "storage"));
+    assert_eq!(m.emits.len(), 2);
+    let vol = &m.section_schema["properties"]["volume"];
+    assert_eq!(vol["additionalProperties"], false);
+    assert_eq!(vol["properties"]["ceph"]["additionalProperties"], false);
+}

@@ -1,0 +1,135 @@
+//! Reads the `workload` section and renders the Namespace, ServiceAccount and Deployment.
+
+use hms_plugin_sdk::labels::{self, Labels};
+use hms_plugin_sdk::object::{Scope, metadata, object};
+use hms_plugin_sdk::{Ctx, Diagnostic, Output, Reader};
+use serde_json::{Value, json};
+
+use crate::pod::{self, Workload};
+
+const COMPONENT: &str = "workload";
+
+/// Renders the section text; a malformed section gives error diagnostics, never a panic.
+pub fn render(section: &str, ctx: &Ctx) -> Output {
+    let mut r = Reader::new("WORKLOAD");
+    let Some(v) = r.parse_section(section) else {
+        return Output::failed(r.into_errors());
+    };
+    let Some(w) = read(&v, &mut r) else {
+        return Output::failed(r.into_errors());
+    };
+    let mut diagnostics = check_volume(&w, ctx);
+    diagnostics.extend(pod::remarks(&w));
+    let labels = labels::standard(&ctx.common_labels, w.name, COMPONENT);
+    Output {
+        manifests: vec![
+            namespace(&ctx.namespace, &labels),
+            service_account(w.name, &ctx.namespace, &labels),
+            pod::deployment(&w, ctx, &labels),
+        ],
+        diagnostics,
+        node_selector: Vec::new(),
+    }
+}
+
+fn read<'v>(v: &'v Value, r: &mut Reader) -> Option<Workload<'v>> {
+    let image = r.str(v, "/image");
+    let replicas = r.u64(v, "/replicas");
+    let name = r.str(v, "/name");
+    let volume = r.str(v, "/volume");
+    let mount_path = r.opt_str(v, "/mountPath");
+    let read_only = r.bool_or(v, "/readOnly", false);
+    let port = r.opt_u64(v, "/port");
+    let run_as_user = r.u64(v, "/runAsUser");
+    let resources = [
+        "/resources/requests/cpu",
+        "/resources/requests/memory",
+        "/resources/limits/cpu",
+        "/resources/limits/memory",
+    ]
+    .map(|p| r.quantity(v, p));
+    if replicas == Some(0) {
+        r.invalid("/replicas", "`/replicas` must be at least 1");
+    }
+    if port.is_some_and(|p| !(1..=65535).contains(&p)) {
+        r.invalid("/port", "`/port` must be between 1 and 65535");
+    }
+    if run_as_user.is_some_and(|u| u < 10000) {
+        r.invalid("/runAsUser", "`/runAsUser` must be at least 10000");
+    }
+    if volume.is_some_and(|v| v != "none") && mount_path.is_none() {
+        r.invalid("/mountPath", "required field `/mountPath` is missing");
+    }
+    let [Some(rc), Some(rm), Some(lc), Some(lm)] = resources else {
+        return None;
+    };
+    if !r.ok() {
+        return None;
+    }
+    Some(Workload {
+        image: image?,
+        replicas: replicas?,
+        name: name?,
+        volume: volume.filter(|v| *v != "none"),
+        mount_path: mount_path.unwrap_or_default(),
+        read_only,
+        port,
+        run_as_user: run_as_user?,
+        resources: json!({
+            "requests": {"cpu": rc, "memory": rm},
+            "limits": {"cpu": lc, "memory": lm}
+        }),
+    })
+}
+
+/// The volume must be the storage section's volume (the host checks this too).
+fn check_volume(w: &Workload<'_>, ctx: &Ctx) -> Vec<Diagnostic> {
+    let Some(vol) = w.volume else {
+        return Vec::new();
+    };
+    match ctx.spec_at("/storage/volume/name").and_then(Value::as_str) {
+        Some(s) if s == vol => Vec::new(),
+        other => vec![
+            Diagnostic::error(
+                "WORKLOAD-VOLUME",
+                match other {
+                    Some(s) => format!("volume {vol} is not the storage volume ({s})"),
+                    None => format!("volume {vol} is mounted but the spec has no storage section"),
+                },
+            )
+            .at("/volume")
+            .hint("name the storage section's volume, or set volume: none"),
+        ],
+    }
+}
+
+/// The namespace, enforcing (and auditing and warning on) Pod Security `restricted`.
+fn namespace(name: &str, labels: &Labels) -> Value {
+    let mut l = labels.clone();
+    for mode in ["enforce", "audit", "warn"] {
+        l.insert(
+            format!("pod-security.kubernetes.io/{mode}"),
+            "restricted".into(),
+        );
+        l.insert(
+            format!("pod-security.kubernetes.io/{mode}-version"),
+            "latest".into(),
+        );
+    }
+    object(
+        "v1",
+        "Namespace",
+        metadata(name, Scope::Cluster, &l, &Labels::new()),
+        json!({}),
+    )
+}
+
+/// A dedicated ServiceAccount that mounts no token.
+fn service_account(name: &str, ns: &str, labels: &Labels) -> Value {
+    object(
+        "v1",
+        "ServiceAccount",
+        metadata(name, Scope::Namespaced(ns), labels, &Labels::new()),
+        json!({"automountServiceAccountToken": false}),
+    )
+}
