@@ -1,0 +1,78 @@
+//! The compiled-plugin cache: the second run compiles nothing, bad entries are replaced,
+//! and a directory others can write is not trusted.
+
+use hms_plugin::{Cache, Limits, Runtime};
+
+fn storage_source() -> hms_plugin::PluginSource {
+    hms_sys::bundled::sources()
+        .into_iter()
+        .find(|s| s.origin.ends_with("storage"))
+        .expect("bundled")
+}
+
+fn load(dir: &std::path::Path) -> hms_plugin::Plugin {
+    let runtime = Runtime::new(Cache::at(dir), Limits::default().stack).expect("runtime");
+    runtime
+        .load(&storage_source(), Limits::default())
+        .expect("loads")
+}
+
+fn entries(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.expect("entry").path()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_second_load_compiles_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("cache");
+    assert!(load(&dir).compiled(), "a cold cache compiles");
+    let second = load(&dir);
+    assert!(!second.compiled(), "a warm cache maps the artifact");
+    assert_eq!(second.metadata().name, "storage-csi");
+    let files = entries(&dir);
+    assert_eq!(
+        files.len(),
+        1,
+        "one entry, no temporary files left: {files:?}"
+    );
+    let name = files[0]
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let digest = storage_source().digest();
+    assert!(
+        name.starts_with(digest.trim_start_matches("sha256:")),
+        "{name} is keyed by the digest"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&dir).expect("dir").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "only the user can write the cache");
+}
+
+#[test]
+fn a_corrupt_entry_is_recompiled() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("cache");
+    load(&dir);
+    let entry = entries(&dir).pop().expect("an entry");
+    std::fs::write(&entry, b"garbage").expect("corrupt it");
+    let plugin = load(&dir);
+    assert!(plugin.compiled(), "recompiled");
+    assert_eq!(plugin.metadata().name, "storage-csi");
+    assert!(!load(&dir).compiled(), "and cached again");
+}
+
+#[test]
+fn a_directory_others_can_write_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("cache");
+    std::fs::create_dir(&dir).expect("dir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    assert!(load(&dir).compiled());
+    assert!(load(&dir).compiled(), "never cached");
+    assert!(entries(&dir).is_empty());
+}

@@ -1,0 +1,122 @@
+//! A deliberately hostile section plugin: the section's `mode` picks which limit it breaks.
+//!
+//! Modes (from `mode`, or the last path part of `image`): `ok`, `loop`, `sleep`, `memory`, `stack`, `big-output`, `forbidden-kind`,
+//! `bad-json`, `not-object`, `panic`, `read-file`, `env`.
+
+wit_bindgen::generate!({ world: "section-plugin", path: "../../wit" });
+
+use exports::hms::sys::section::Guest;
+use hms::sys::types::{Context, Diagnostic, KindRef, PluginMetadata, RenderOutput, Severity};
+
+struct Hostile;
+
+fn output(manifests: Vec<String>, diagnostics: Vec<Diagnostic>) -> RenderOutput {
+    RenderOutput {
+        manifests,
+        diagnostics,
+        node_selector: Vec::new(),
+    }
+}
+
+fn report(message: String) -> RenderOutput {
+    let d = Diagnostic {
+        severity: Severity::Error,
+        code: "HOSTILE-REPORT".into(),
+        message,
+        path: String::new(),
+        hint: String::new(),
+        object: None,
+    };
+    output(Vec::new(), vec![d])
+}
+
+fn config_map(name: &str, data: &str) -> String {
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": "hostile"},
+        "data": {"value": data},
+    })
+    .to_string()
+}
+
+#[inline(never)]
+fn recurse(n: u64) -> u64 {
+    if n == u64::MAX {
+        0
+    } else {
+        recurse(std::hint::black_box(n + 1)) + 1
+    }
+}
+
+impl Guest for Hostile {
+    fn metadata() -> PluginMetadata {
+        PluginMetadata {
+            name: "hostile".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            wit_version: "0.1.0".into(),
+            section: "workload".into(),
+            description: "breaks one sandbox limit per mode (tests only)".into(),
+            emits: vec![KindRef {
+                group: String::new(),
+                kind: "ConfigMap".into(),
+            }],
+            section_schema: r#"{"type":"object"}"#.into(),
+        }
+    }
+
+    fn render(section: String, _ctx: Context) -> RenderOutput {
+        let v: serde_json::Value = serde_json::from_str(&section).unwrap_or_default();
+        // The mode comes from `mode`, or else from the image's last path part, so a real spec
+        // (`image: example.org/hostile/loop:v1`) can pick it too.
+        let from_image = v["image"]
+            .as_str()
+            .and_then(|i| i.rsplit('/').next())
+            .and_then(|i| i.split(':').next());
+        match v["mode"].as_str().or(from_image).unwrap_or("ok") {
+            "loop" => loop {
+                std::hint::black_box(());
+            },
+            "sleep" => {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+                report("woke up".into())
+            }
+            "memory" => {
+                let mut hog: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hog.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hog);
+                }
+            }
+            "stack" => report(format!("{}", recurse(0))),
+            "big-output" => {
+                let chunk = "x".repeat(1 << 20);
+                output((0..10).map(|i| config_map(&format!("big-{i}"), &chunk)).collect(), vec![])
+            }
+            "forbidden-kind" => output(
+                vec![serde_json::json!({
+                    "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                    "metadata": {"name": "take-over"},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+                    "subjects": [{"kind": "Group", "name": "system:authenticated", "apiGroup": "rbac.authorization.k8s.io"}],
+                })
+                .to_string()],
+                vec![],
+            ),
+            "bad-json" => output(vec!["{\"apiVersion\": \"v1\", \"kind\": ".into()], vec![]),
+            "not-object" => output(vec!["[1, 2, 3]".into()], vec![]),
+            "panic" => panic!("hostile plugin panicked on purpose"),
+            "read-file" => match std::fs::read_to_string("/etc/passwd") {
+                Ok(text) => output(vec![config_map("stolen", &text)], vec![]),
+                Err(e) => report(format!("read of /etc/passwd failed: {e}")),
+            },
+            "env" => {
+                let vars: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
+                let args = std::env::args().count();
+                report(format!("env vars: [{}]; HOME: {:?}; args: {args}", vars.join(","), std::env::var("HOME").ok()))
+            }
+            _ => output(vec![config_map("fine", "ok")], vec![]),
+        }
+    }
+}
+
+export!(Hostile);

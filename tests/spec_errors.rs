@@ -1,0 +1,176 @@
+//! Each class of bad spec gives a clear message at the right file:line:column, and exit 3.
+
+use crate::support::{example_with, validate_text};
+
+/// Asserts that `validate` refused `text` with exit 3, at `line:col`, saying each of `needles`.
+fn refused(text: &str, line_col: &str, needles: &[&str]) {
+    let (run, path) = validate_text(text);
+    assert_eq!(run.code, 3, "{run:?}");
+    let at = format!("{path}:{line_col}: ");
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with(&at))
+        .unwrap_or_else(|| panic!("no error at {at}\n{run:?}"));
+    let block = &run.stderr[run.stderr.find(line).unwrap_or(0)..];
+    for n in needles {
+        assert!(
+            block.contains(n),
+            "missing {n:?} in the error at {at}\n{run:?}"
+        );
+    }
+}
+
+#[test]
+fn unknown_field_suggests_the_right_one() {
+    refused(
+        &example_with("count: 10", "cout: 10"),
+        "3:3",
+        &["unknown field `cout`", "did you mean `count`?"],
+    );
+}
+
+#[test]
+fn unknown_top_level_section_suggests_the_right_one() {
+    refused(
+        &example_with("storage:\n", "sotrage:\n"),
+        "6:1",
+        &["sotrage", "did you mean `storage`?"],
+    );
+}
+
+#[test]
+fn count_and_replicas_must_be_at_least_one() {
+    refused(
+        &example_with("count: 10", "count: 0"),
+        "3:10",
+        &["at least 1"],
+    );
+    refused(
+        &example_with("replicas: 10", "replicas: 0"),
+        "18:13",
+        &["at least 1"],
+    );
+}
+
+#[test]
+fn sizes_must_be_kubernetes_quantities() {
+    refused(
+        &example_with("size: 1Ti", "size: 1TB"),
+        "9:11",
+        &["1TB", "1Ti"],
+    );
+    refused(
+        &example_with("size: 1Ti", "size: -5Gi"),
+        "9:11",
+        &["-5Gi", "greater than zero"],
+    );
+    refused(&example_with("size: 1Ti", "size: lots"), "9:11", &["lots"]);
+}
+
+#[test]
+fn cidrs_are_parsed_and_checked() {
+    refused(
+        &example_with("192.168.15.0/24", "192.168.15.0/33"),
+        "14:18",
+        &["192.168.15.0/33"],
+    );
+    refused(
+        &example_with("192.168.15.0/24", "192.168.15.7/24"),
+        "14:18",
+        &["192.168.15.0/24"],
+    );
+}
+
+#[test]
+fn image_references_are_parsed() {
+    refused(
+        &example_with("ghcr.io/hms/dcaa-audit:v1.0", "ghcr.io/HMS/dcaa-audit:v1.0"),
+        "17:10",
+        &["image"],
+    );
+}
+
+#[test]
+fn names_must_be_dns_labels() {
+    refused(
+        &example_with("name: dcaa-secure", "name: DCAA_secure"),
+        "2:9",
+        &["DCAA_secure", "DNS-1123"],
+    );
+}
+
+#[test]
+fn the_workload_volume_must_exist() {
+    let text = example_with("replicas: 10", "replicas: 10\n  volume: missing-volume");
+    refused(&text, "19:11", &["missing-volume", "contract-pdfs"]);
+}
+
+#[test]
+fn deleting_the_storage_stanza_is_a_clear_error() {
+    let text = example_with(
+        "storage:\n  volume:\n    name: contract-pdfs\n    size: 1Ti\n    encryption: aes256\n",
+        "",
+    );
+    refused(
+        &text,
+        "11:1",
+        &["no `storage` section", "workload.volume: none"],
+    );
+}
+
+#[test]
+fn deleting_the_storage_stanza_makes_render_fail_too() {
+    let text = example_with(
+        "storage:\n  volume:\n    name: contract-pdfs\n    size: 1Ti\n    encryption: aes256\n",
+        "",
+    );
+    let (_dir, path) = crate::support::spec_file(&text);
+    let run = crate::support::hms(&["render", path.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stdout.is_empty(), "nothing is rendered: {run:?}");
+    assert!(run.stderr.contains("no `storage` section"), "{run:?}");
+}
+
+#[test]
+fn karpenter_cannot_promise_fips_ubuntu_and_names_alternatives() {
+    let text = example_with(
+        "  baseline: cis-level-2\n",
+        "  baseline: cis-level-2\n  provider: karpenter\n",
+    );
+    refused(
+        &text,
+        "4:12",
+        &["plugin `nodepool`", "fips-bottlerocket", "cluster-api"],
+    );
+}
+
+#[test]
+fn block_storage_cannot_serve_ten_replicas() {
+    let text = example_with(
+        "    encryption: aes256\n",
+        "    encryption: aes256\n    provider: aws-ebs\n",
+    );
+    refused(&text, "7:3", &["plugin `storage-csi`", "ReadWriteMany"]);
+}
+
+#[test]
+fn yaml_syntax_errors_are_located() {
+    let (run, path) = validate_text("nodePool:\n  name: [unclosed\n");
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.starts_with(&format!("{path}:")), "{run:?}");
+}
+
+#[test]
+fn empty_spec_is_a_clear_error() {
+    let (run, _) = validate_text("");
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(!run.stderr.is_empty(), "{run:?}");
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let run = crate::support::hms(&["validate", "/nonexistent/spec.yml"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("/nonexistent/spec.yml"), "{run:?}");
+}

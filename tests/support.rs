@@ -1,0 +1,106 @@
+//! Helpers shared by the tests: run the CLI in-process, write specs, find fixtures.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use clap::Parser;
+
+/// What one `hms-sys` run produced.
+pub struct Run {
+    pub code: u8,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn example() -> PathBuf {
+    root().join("examples/dcaa_cluster.yml")
+}
+
+/// The shared testdata folder beside the project.
+pub fn shared() -> PathBuf {
+    root().join("../shared/testdata")
+}
+
+pub fn hostile_wasm() -> PathBuf {
+    PathBuf::from(env!("HOSTILE_WASM"))
+}
+
+/// One compiled-plugin cache for the whole test process. Entries are content-keyed and written
+/// atomically, so sharing it makes tests faster without making them depend on each other.
+pub fn cache_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
+        .path()
+}
+
+/// Runs `hms-sys ARGS` in-process with the shared cache.
+pub fn hms(args: &[&str]) -> Run {
+    let mut argv: Vec<String> = vec!["hms-sys".into()];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let loads_plugins = matches!(
+        args.first(),
+        Some(&"render") | Some(&"validate") | Some(&"plugins")
+    );
+    if loads_plugins {
+        argv.push("--cache-dir".into());
+        argv.push(cache_dir().display().to_string());
+    }
+    let cli = match hms_sys::Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            return Run {
+                code: 2,
+                stdout: String::new(),
+                stderr: e.to_string(),
+            };
+        }
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = hms_sys::run(cli, &mut out, &mut err);
+    Run {
+        code,
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
+    }
+}
+
+/// A spec file in a fresh temporary directory; keep the directory alive while using the path.
+pub fn spec_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("spec.yml");
+    std::fs::write(&path, text).expect("write spec");
+    (dir, path)
+}
+
+/// The example with `from` replaced by `to` (which must occur exactly once).
+pub fn example_with(from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(example()).expect("example");
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "{from:?} must occur once in the example"
+    );
+    text.replace(from, to)
+}
+
+/// Runs `hms-sys validate` on `text` written to a file; returns the run and the file path.
+pub fn validate_text(text: &str) -> (Run, String) {
+    let (_dir, path) = spec_file(text);
+    let run = hms(&["validate", path.to_str().expect("utf-8 path")]);
+    (run, path.display().to_string())
+}

@@ -1,0 +1,10 @@
+//! The one integration test binary of hms-sys: every test lives in a module here.
+
+mod support;
+
+mod cache;
+mod hostile;
+mod psa;
+mod render;
+mod schemas;
+mod spec_errors;
