@@ -6,6 +6,7 @@
 
 mod check;
 mod error;
+pub mod image;
 mod model;
 mod names;
 pub mod quantity;

@@ -3,7 +3,6 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use oci_spec::distribution::{ParseError, Reference};
 
 use crate::Section;
 use crate::check::Ctx;
@@ -80,16 +79,21 @@ pub(crate) fn storage(cx: &mut Ctx<'_>, s: &raw::Storage) -> Option<Storage> {
     }
     let ceph = CEPH_PROVIDERS.contains(&provider).then(|| {
         let c = v.ceph.as_ref();
+        let fs_name = c
+            .and_then(|c| c.fs_name.clone())
+            .unwrap_or_else(|| "myfs".into());
+        // Rook's quick start: CephFS data pool `<fsName>-replicated`, RBD pool `replicapool`.
+        let default_pool = if provider == "cephfs" {
+            format!("{fs_name}-replicated")
+        } else {
+            "replicapool".to_string()
+        };
         Ceph {
             cluster_id: c
                 .and_then(|c| c.cluster_id.clone())
                 .unwrap_or_else(|| "rook-ceph".into()),
-            fs_name: c
-                .and_then(|c| c.fs_name.clone())
-                .unwrap_or_else(|| "myfs".into()),
-            pool: c
-                .and_then(|c| c.pool.clone())
-                .unwrap_or_else(|| "replicapool".into()),
+            pool: c.and_then(|c| c.pool.clone()).unwrap_or(default_pool),
+            fs_name,
         }
     });
     if !(name_ok && size_ok && enc_ok && provider_ok && mode_ok) {
@@ -172,32 +176,13 @@ fn check_cidr(cx: &mut Ctx<'_>, c: &str) -> bool {
     }
 }
 
-/// Why an image reference does not parse, for a person.
-fn image_reason(image: &str, e: &ParseError) -> String {
-    let name = image.split(['@']).next().unwrap_or(image);
-    // Drop a `:tag` after the last `/` (a `:` before it is a registry port).
-    let name = match name.rfind(':') {
-        Some(i) if name[i..].find('/').is_none() => &name[..i],
-        _ => name,
-    };
-    if matches!(e, ParseError::ReferenceInvalidFormat) {
-        if name.chars().any(|c| c.is_ascii_uppercase()) {
-            return "repository name must be lowercase".into();
-        }
-        if image.chars().any(char::is_whitespace) {
-            return "it contains whitespace".into();
-        }
-    }
-    e.to_string()
-}
-
 /// The workload's name: `name`, else the last path part of the image repository.
 pub(crate) fn workload_name(w: &raw::Workload) -> Option<String> {
     if let Some(n) = &w.name {
         return Some(n.clone());
     }
-    let r = Reference::try_from(w.image.as_deref()?).ok()?;
-    r.repository().rsplit('/').next().map(str::to_string)
+    let r = crate::image::parse(w.image.as_deref()?).ok()?;
+    Some(r.last_part().to_string())
 }
 
 pub(crate) fn workload(
@@ -210,9 +195,9 @@ pub(crate) fn workload(
     let mut ok = true;
     let image = cx.required(S, "", "image", w.image.as_deref());
     if let Some(img) = image
-        && let Err(e) = Reference::try_from(img)
+        && let Err(reason) = crate::image::parse(img)
     {
-        let msg = format!("invalid image reference `{img}`: {}", image_reason(img, &e));
+        let msg = format!("invalid image reference `{img}`: {reason}");
         let hint = "write `registry/repository:tag` or `registry/repository@sha256:<digest>`";
         cx.err(S, "/image", msg, Some(hint.into()));
         ok = false;

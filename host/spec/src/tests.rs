@@ -45,7 +45,7 @@ fn example_sections_are_exact() {
         json!({"volume": {
             "name": "contract-pdfs", "size": "1Ti", "encryption": "aes256", "provider": "cephfs",
             "accessMode": "ReadWriteMany",
-            "ceph": {"clusterID": "rook-ceph", "fsName": "myfs", "pool": "replicapool"}
+            "ceph": {"clusterID": "rook-ceph", "fsName": "myfs", "pool": "myfs-replicated"}
         }})
     );
     assert_eq!(

@@ -55,6 +55,29 @@ pub const PROVIDERS: [Provider; 5] = [
     },
 ];
 
+/// The CSI driver name to put in the StorageClass. Rook registers the Ceph drivers as
+/// `<operator namespace>.<driver>` (`rook-ceph.cephfs.csi.ceph.com`), and Rook's clusterID is
+/// that namespace; a standalone ceph-csi uses the Ceph fsid (a UUID) as clusterID and the plain
+/// driver name.
+pub fn provisioner(p: &Provider, v: &Volume<'_>) -> String {
+    if p.name.starts_with("ceph") && !is_uuid(v.cluster_id) {
+        format!("{}.{}", v.cluster_id, p.provisioner)
+    } else {
+        p.provisioner.to_string()
+    }
+}
+
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| {
+            if [8, 13, 18, 23].contains(&i) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
+
 /// Looks a provider up by its spec name.
 pub fn find(name: &str) -> Option<&'static Provider> {
     PROVIDERS.iter().find(|p| p.name == name)

@@ -83,7 +83,7 @@ fn storage_class(name: &str, p: &Provider, v: &Volume<'_>, labels: &Labels) -> V
         "StorageClass",
         metadata(name, Scope::Cluster, labels, &annotations),
         json!({
-            "provisioner": p.provisioner,
+            "provisioner": providers::provisioner(p, v),
             "parameters": providers::parameters(p, v),
             "reclaimPolicy": "Retain",
             "allowVolumeExpansion": true,

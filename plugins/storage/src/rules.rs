@@ -148,18 +148,5 @@ pub fn encryption(p: &Provider, kms_key_id: Option<&str>, pool: &str, fs: &str) 
         ),
         _ => {}
     }
-    if p.name == "cephfs" && pool == "replicapool" {
-        out.push(
-            Diagnostic::warning(
-                "STORAGE-CEPHFS-POOL",
-                "ceph.pool is replicapool, Rook's quick-start RBD pool; a CephFS data pool is \
-                 usually <fsName>-replicated",
-            )
-            .at("/volume/ceph/pool")
-            .hint(format!(
-                "set ceph.pool: {fs}-replicated if you follow Rook's quick start"
-            )),
-        );
-    }
     out
 }

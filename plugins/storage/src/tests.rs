@@ -55,7 +55,7 @@ fn example_renders_cephfs_class_and_rwx_claim() {
     assert_eq!(sc["metadata"]["name"], "contract-pdfs-encrypted");
     assert!(sc["metadata"].get("namespace").is_none());
     assert_eq!(sc["metadata"]["annotations"]["hms.io/encryption"], "aes256");
-    assert_eq!(sc["provisioner"], "cephfs.csi.ceph.com");
+    assert_eq!(sc["provisioner"], "rook-ceph.cephfs.csi.ceph.com");
     let p = &sc["parameters"];
     assert_eq!(
         (&p["clusterID"], &p["fsName"], &p["encrypted"]),
@@ -79,7 +79,6 @@ fn example_renders_cephfs_class_and_rwx_claim() {
     assert_eq!(pvc["spec"]["storageClassName"], "contract-pdfs-encrypted");
     assert_eq!(pvc["spec"]["resources"]["requests"]["storage"], "1Ti");
     assert!(codes(&out).contains(&"STORAGE-CEPH-PASSPHRASE"));
-    assert!(codes(&out).contains(&"STORAGE-CEPHFS-POOL"));
 }
 
 #[test]
@@ -135,7 +134,10 @@ fn block_providers_refuse_shared_modes() {
     );
     assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
     let p = &out.manifests[0]["parameters"];
-    assert_eq!(out.manifests[0]["provisioner"], "rbd.csi.ceph.com");
+    assert_eq!(
+        out.manifests[0]["provisioner"],
+        "rook-ceph.rbd.csi.ceph.com"
+    );
     assert_eq!(p["encryptionType"], "block");
     assert_eq!(p["encryptionKMSID"], "vault-kms");
     assert_eq!(p["imageFeatures"], "layering");
