@@ -59,20 +59,20 @@ fn strictify(schema: &mut Value) {
     let Some(obj) = schema.as_object_mut() else {
         return;
     };
-    if obj.get("nullable") == Some(&Value::Bool(true)) {
-        if let Some(Value::String(t)) = obj.get("type").cloned() {
-            obj.insert("type".into(), serde_json::json!([t, "null"]));
-        }
+    if obj.get("nullable") == Some(&Value::Bool(true))
+        && let Some(Value::String(t)) = obj.get("type").cloned()
+    {
+        obj.insert("type".into(), serde_json::json!([t, "null"]));
     }
     let preserve = obj.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
     if obj.contains_key("properties") && !obj.contains_key("additionalProperties") && !preserve {
         obj.insert("additionalProperties".into(), Value::Bool(false));
     }
-    if obj.get("x-kubernetes-embedded-resource") == Some(&Value::Bool(true)) {
-        if let Some(Value::Object(props)) = obj.get_mut("properties") {
-            for k in ["apiVersion", "kind", "metadata"] {
-                props.entry(k).or_insert(serde_json::json!({}));
-            }
+    if obj.get("x-kubernetes-embedded-resource") == Some(&Value::Bool(true))
+        && let Some(Value::Object(props)) = obj.get_mut("properties")
+    {
+        for k in ["apiVersion", "kind", "metadata"] {
+            props.entry(k).or_insert(serde_json::json!({}));
         }
     }
     if let Some(Value::Object(props)) = obj.get_mut("properties") {

@@ -174,3 +174,27 @@ fn a_missing_file_is_a_clear_error() {
     assert_eq!(run.code, 3, "{run:?}");
     assert!(run.stderr.contains("/nonexistent/spec.yml"), "{run:?}");
 }
+
+#[test]
+fn problems_are_json_lines_for_machines() {
+    let (_dir, path) = crate::support::spec_file(&example_with("count: 10", "count: 0"));
+    let run = crate::support::hms(&[
+        "--log-format",
+        "json",
+        "validate",
+        path.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let line = run.stderr.lines().next().expect("a line");
+    let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+    assert_eq!(v["type"], "problem");
+    assert_eq!(v["problem"]["severity"], "error");
+    assert_eq!(v["problem"]["location"], format!("{}:3:10", path.display()));
+    assert!(
+        v["problem"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("at least 1"),
+        "{v}"
+    );
+}

@@ -80,10 +80,10 @@ impl Cache {
             }
         }
         let compiled = engine.precompile_component(bytes)?;
-        if let Some(path) = entry {
-            if let Err(e) = store(&path, &compiled) {
-                tracing::warn!(path = %path.display(), "could not write the plugin cache: {e}");
-            }
+        if let Some(path) = entry
+            && let Err(e) = store(&path, &compiled)
+        {
+            tracing::warn!(path = %path.display(), "could not write the plugin cache: {e}");
         }
         // SAFETY: `compiled` was produced just now by this engine's `precompile_component`.
         #[allow(unsafe_code)]
