@@ -45,7 +45,10 @@ impl Plugins {
         });
         for (source, loaded) in sources.iter().zip(loaded) {
             let Ok(loaded) = loaded else {
-                problems.push(Problem::error("HMS-PLUGIN", "loading the plugin crashed").object(source.origin.clone()));
+                problems.push(
+                    Problem::error("HMS-PLUGIN", "loading the plugin crashed")
+                        .object(source.origin.clone()),
+                );
                 continue;
             };
             let plugin = match loaded {
