@@ -9,6 +9,7 @@
 pub mod bundled;
 pub mod checks;
 mod cli;
+mod cmd_apply;
 pub mod kinds;
 pub mod output;
 pub mod pipeline;
@@ -34,6 +35,12 @@ pub mod exit {
     pub const PLUGIN: u8 = 4;
     /// The baseline gate refused the manifests.
     pub const BASELINE: u8 = 5;
+    /// The cluster refused or failed: connection, API error, conflict, an object not ours.
+    pub const CLUSTER: u8 = 6;
+    /// `status`: something is not ready yet, or failed.
+    pub const NOT_READY: u8 = 7;
+    /// `plan`: there are changes (Terraform's -detailed-exitcode).
+    pub const CHANGES: u8 = 2;
 }
 
 /// Parses the process arguments, installs logging and runs the command.

@@ -1,0 +1,223 @@
+//! Connecting (kubeconfig, context), resolving kinds through discovery, and bounded retries.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kube::api::{Api, DynamicObject};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::discovery::{ApiCapabilities, ApiResource, Discovery, Scope};
+use kube::{Client, Config};
+
+use crate::{Error, ObjectRef};
+
+/// Which cluster: `--kubeconfig` (else `KUBECONFIG`, else `~/.kube/config`) and `--context`.
+#[derive(Clone, Debug, Default)]
+pub struct Target {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+}
+
+/// A client for the target's cluster.
+pub async fn connect(target: &Target) -> Result<Client, Error> {
+    let options = KubeConfigOptions {
+        context: target.context.clone(),
+        ..KubeConfigOptions::default()
+    };
+    let bad = |e: &dyn std::fmt::Display| Error::Kubeconfig(e.to_string());
+    let config = match &target.kubeconfig {
+        Some(path) => {
+            let kc = Kubeconfig::read_from(path)
+                .map_err(|e| Error::Kubeconfig(format!("{}: {e}", path.display())))?;
+            Config::from_custom_kubeconfig(kc, &options)
+                .await
+                .map_err(|e| bad(&e))?
+        }
+        None => Config::from_kubeconfig(&options)
+            .await
+            .map_err(|e| bad(&e))?,
+    };
+    // kube's own retry layer honours Retry-After on 429/503/504; `retry` below adds 500/502 and
+    // dropped connections, bounded.
+    Client::try_from(config).map_err(|e| bad(&e))
+}
+
+/// Kinds the cluster serves, resolved once per operation through discovery.
+pub struct Kinds {
+    discovery: Discovery,
+}
+
+impl Kinds {
+    /// Runs discovery for the groups of `group_kinds` (`Kind.group` spellings).
+    pub async fn discover(client: &Client, group_kinds: &BTreeSet<String>) -> Result<Kinds, Error> {
+        let groups: BTreeSet<String> = group_kinds
+            .iter()
+            .map(|gk| crate::applyset::split_group_kind(gk).0)
+            .chain([String::new()])
+            .collect();
+        let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+        let discovery = retry("discovery", || {
+            Discovery::new(client.clone()).filter(&groups).run()
+        })
+        .await?;
+        Ok(Kinds { discovery })
+    }
+
+    /// The resource of an object's group/version/kind.
+    pub fn resolve(&self, r: &ObjectRef) -> Result<(ApiResource, ApiCapabilities), Error> {
+        let gvk = kube::core::GroupVersionKind::gvk(&r.group, &r.version, &r.kind);
+        self.discovery
+            .resolve_gvk(&gvk)
+            .ok_or_else(|| Error::UnknownKind(format!("{}/{} {}", r.group, r.version, r.kind)))
+    }
+
+    /// The preferred resource of a group-kind, if the cluster serves it.
+    pub fn resolve_group_kind(&self, gk: &str) -> Option<(ApiResource, ApiCapabilities)> {
+        let (group, kind) = crate::applyset::split_group_kind(gk);
+        self.discovery.get(&group)?.recommended_kind(&kind)
+    }
+}
+
+/// The API for one object (namespaced or not, as discovery says).
+pub fn api_for(
+    client: &Client,
+    ar: &ApiResource,
+    caps: &ApiCapabilities,
+    namespace: &str,
+) -> Api<DynamicObject> {
+    if caps.scope == Scope::Namespaced && !namespace.is_empty() {
+        Api::namespaced_with(client.clone(), namespace, ar)
+    } else {
+        Api::all_with(client.clone(), ar)
+    }
+}
+
+/// Attempts per request before giving up.
+pub const ATTEMPTS: u32 = 6;
+
+/// Runs `f` until it succeeds, fails for good, or `ATTEMPTS` tries are spent. Retries 429 and
+/// 5xx (honouring the server's `retryAfterSeconds`) and connection errors, backing off
+/// 100 ms, 200 ms, ... up to 3 s.
+pub async fn retry<T, F, Fut>(what: &str, f: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    retry_raw(what, f).await.map_err(|e| api_error(what, e))
+}
+
+/// [`retry`], keeping kube's error (to read a 409's status).
+pub async fn retry_raw<T, F, Fut>(what: &str, mut f: F) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) => match retry_delay(&e, attempt) {
+                Some(delay) if attempt < ATTEMPTS => {
+                    tracing::info!(%what, attempt, ?delay, "retrying: {e}");
+                    tokio::time::sleep(delay).await;
+                }
+                _ => return Err(e),
+            },
+        }
+    }
+}
+
+/// How long to wait before retrying `e`, or `None` when it must not be retried.
+pub fn retry_delay(e: &kube::Error, attempt: u32) -> Option<Duration> {
+    let backoff = Duration::from_millis(100u64 << attempt.min(5).saturating_sub(1))
+        .min(Duration::from_secs(3));
+    match e {
+        kube::Error::Api(s) if s.code == 429 || (500..600).contains(&s.code) => {
+            let server = s
+                .details
+                .as_ref()
+                .map(|d| d.retry_after_seconds)
+                .filter(|s| *s > 0)
+                .map(|s| Duration::from_secs(u64::from(s).min(30)));
+            Some(server.unwrap_or(backoff))
+        }
+        kube::Error::Api(_) => None,
+        kube::Error::HyperError(_) | kube::Error::Service(_) => Some(backoff),
+        _ => None,
+    }
+}
+
+/// A kube error as ours, naming the object.
+pub fn api_error(what: &str, e: kube::Error) -> Error {
+    let message = match &e {
+        kube::Error::Api(s) => format!("{} ({} {})", s.message, s.code, s.reason),
+        other => other.to_string(),
+    };
+    Error::Api {
+        object: what.to_string(),
+        message,
+    }
+}
+
+/// Group-kinds of some object refs.
+pub fn group_kinds<'a>(refs: impl IntoIterator<Item = &'a ObjectRef>) -> BTreeSet<String> {
+    refs.into_iter().map(ObjectRef::group_kind).collect()
+}
+
+/// Objects by step, in step order.
+pub fn steps<T: Clone>(items: &[(u8, T)]) -> Vec<Vec<T>> {
+    let mut by: BTreeMap<u8, Vec<T>> = BTreeMap::new();
+    for (rank, t) in items {
+        by.entry(*rank).or_default().push(t.clone());
+    }
+    by.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::Status;
+
+    fn api(code: u16, retry_after: u32) -> kube::Error {
+        let mut s = Status::failure("x", "y");
+        s.code = code;
+        if retry_after > 0 {
+            s.details = serde_json::from_value(serde_json::json!({
+                "retryAfterSeconds": retry_after
+            }))
+            .ok();
+        }
+        kube::Error::Api(Box::new(s))
+    }
+
+    #[test]
+    fn retries_transient_errors_only() {
+        assert_eq!(retry_delay(&api(429, 2), 1), Some(Duration::from_secs(2)));
+        assert_eq!(
+            retry_delay(&api(500, 0), 1),
+            Some(Duration::from_millis(100))
+        );
+        assert_eq!(
+            retry_delay(&api(503, 0), 3),
+            Some(Duration::from_millis(400))
+        );
+        assert_eq!(
+            retry_delay(&api(500, 0), 9),
+            Some(Duration::from_millis(1600))
+        );
+        assert_eq!(retry_delay(&api(409, 0), 1), None);
+        assert_eq!(retry_delay(&api(404, 0), 1), None);
+        assert_eq!(
+            retry_delay(&api(429, 600), 1),
+            Some(Duration::from_secs(30))
+        );
+    }
+
+    #[test]
+    fn steps_keep_rank_order() {
+        let s = steps(&[(7, "d"), (1, "ns"), (7, "e"), (3, "pvc")]);
+        assert_eq!(s, vec![vec!["ns"], vec!["pvc"], vec!["d", "e"]]);
+    }
+}

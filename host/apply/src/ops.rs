@@ -1,0 +1,349 @@
+//! `apply`: preflight (ownership), parent first, server-side apply step by step, prune, parent last.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use futures::{StreamExt, stream};
+use kube::Client;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::applyset::{self, ANN_GROUP_KINDS, LABEL_ID};
+use crate::client::{self, Kinds, api_error, api_for, retry};
+use crate::events::Sink;
+use crate::{Conflict, Desired, Error, FIELD_MANAGER, ObjectRef, Set, prune};
+
+/// What `apply` may do.
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    /// Server-side dry run: the server checks everything and persists nothing.
+    pub dry_run: bool,
+    /// Take ownership of fields other managers own.
+    pub force_conflicts: bool,
+    /// Take over objects that exist but are not part of this spec's set.
+    pub adopt: bool,
+    /// Requests in flight within one step.
+    pub concurrency: usize,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            dry_run: false,
+            force_conflicts: false,
+            adopt: false,
+            concurrency: 16,
+        }
+    }
+}
+
+/// What happened to one object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Created,
+    Configured,
+    Unchanged,
+    Pruned,
+    Failed,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Configured => "configured",
+            Action::Unchanged => "unchanged",
+            Action::Pruned => "pruned",
+            Action::Failed => "failed",
+        }
+    }
+}
+
+/// One object's outcome.
+#[derive(Clone, Debug)]
+pub struct ObjectResult {
+    pub object: ObjectRef,
+    pub action: Action,
+    pub error: Option<String>,
+    /// The error is a 409 field-manager conflict.
+    pub conflict: bool,
+}
+
+/// Every object's outcome, in apply order, then the pruned ones.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub results: Vec<ObjectResult>,
+    /// True when a 409 conflict stopped the apply.
+    pub conflict: bool,
+}
+
+impl Report {
+    pub fn failed(&self) -> bool {
+        self.results.iter().any(|r| r.action == Action::Failed)
+    }
+}
+
+/// A desired object, labelled, with its reference and step.
+#[derive(Clone)]
+pub(crate) struct Item {
+    pub rank: u8,
+    pub r: ObjectRef,
+    pub value: Value,
+}
+
+/// The set's parent and what it listed the last time.
+pub(crate) struct Prepared {
+    pub id: String,
+    pub items: Vec<Item>,
+    pub previous: BTreeSet<String>,
+    pub kinds: Kinds,
+}
+
+/// Labels the objects, reads the parent and resolves every kind (old and new) by discovery.
+pub(crate) async fn prepare(
+    client: &Client,
+    set: &Set,
+    objects: &[Desired],
+    adopt: bool,
+) -> Result<Prepared, Error> {
+    let id = applyset::set_id(&set.spec, &set.namespace);
+    let mut items = Vec::with_capacity(objects.len());
+    for d in objects {
+        let mut value = d.value.clone();
+        applyset::label(&mut value, &id);
+        items.push(Item {
+            rank: d.rank,
+            r: ObjectRef::of(&value)?,
+            value,
+        });
+    }
+    let parent = parent_api(client, &set.namespace);
+    let name = applyset::parent_name(&set.spec);
+    let live = retry(&name, || parent.get_opt(&name)).await?;
+    let mut previous = BTreeSet::new();
+    if let Some(p) = live {
+        let labels = p.metadata.labels.unwrap_or_default();
+        if labels.get(LABEL_ID).map(String::as_str) != Some(id.as_str()) && !adopt {
+            return Err(Error::Foreign(parent_ref(set)));
+        }
+        let ann = p.metadata.annotations.unwrap_or_default();
+        previous = applyset::parse_group_kinds(ann.get(ANN_GROUP_KINDS).map_or("", |s| s));
+    }
+    let mut all = client::group_kinds(items.iter().map(|i| &i.r));
+    all.extend(previous.iter().cloned());
+    let kinds = Kinds::discover(client, &all).await?;
+    Ok(Prepared {
+        id,
+        items,
+        previous,
+        kinds,
+    })
+}
+
+/// Applies `objects` for `set`; see ARCHITECTURE.md (host/apply) for the order and invariants.
+/// `progress` sees each step's results as the step ends.
+pub async fn apply(
+    client: &Client,
+    set: &Set,
+    objects: &[Desired],
+    opts: &ApplyOptions,
+    events: &Sink,
+    progress: &mut dyn FnMut(&ObjectResult),
+) -> Result<Report, Error> {
+    let p = prepare(client, set, objects, opts.adopt).await?;
+    for item in &p.items {
+        p.kinds.resolve(&item.r)?;
+    }
+    // Refuse before changing anything: an existing object that is not ours.
+    let lives = live_versions(client, &p, opts.concurrency).await?;
+    if !opts.adopt
+        && let Some((item, _)) = p.items.iter().zip(&lives).find(|(_, l)| {
+            l.as_ref()
+                .is_some_and(|(_, owner)| owner.as_deref() != Some(p.id.as_str()))
+        })
+    {
+        return Err(Error::Foreign(item.r.clone()));
+    }
+    let current = client::group_kinds(p.items.iter().map(|i| &i.r));
+    let mut superset = current.clone();
+    superset.extend(p.previous.iter().cloned());
+
+    let mut report = Report::default();
+    let indexed: Vec<(u8, usize)> = p
+        .items
+        .iter()
+        .enumerate()
+        .map(|(n, i)| (i.rank, n))
+        .collect();
+    let mut parent_done = false;
+    for step in client::steps(&indexed) {
+        let first_rank = p.items[step[0]].rank;
+        if !parent_done && first_rank > 1 {
+            // The parent lists every group-kind we may create before we create any of them.
+            write_parent(client, set, &superset, opts).await?;
+            parent_done = true;
+        }
+        let results: Vec<ObjectResult> = stream::iter(step.iter().map(|&n| {
+            let item = &p.items[n];
+            let before = lives[n].as_ref().map(|(rv, _)| rv.clone());
+            apply_one(client, &p.kinds, item, before, opts, events)
+        }))
+        .buffered(opts.concurrency.max(1))
+        .collect()
+        .await;
+        for r in &results {
+            progress(r);
+        }
+        report.conflict |= results.iter().any(|r| r.conflict);
+        report.results.extend(results);
+        if report.failed() {
+            return Ok(report);
+        }
+    }
+    if !parent_done {
+        write_parent(client, set, &superset, opts).await?;
+    }
+    let pruned = prune::prune(client, &p, set, opts, events).await?;
+    for r in &pruned {
+        progress(r);
+    }
+    report.results.extend(pruned);
+    if !report.failed() {
+        write_parent(client, set, &current, opts).await?;
+    }
+    Ok(report)
+}
+
+/// For each item: `Some((resourceVersion, part-of label))` if it exists.
+type Live = Option<(String, Option<String>)>;
+
+async fn live_versions(
+    client: &Client,
+    p: &Prepared,
+    concurrency: usize,
+) -> Result<Vec<Live>, Error> {
+    let lives: Vec<Result<Live, Error>> = stream::iter(p.items.iter().map(|item| async {
+        let (ar, caps) = p.kinds.resolve(&item.r)?;
+        let api = api_for(client, &ar, &caps, &item.r.namespace);
+        let what = item.r.to_string();
+        let live = retry(&what, || api.get_opt(&item.r.name)).await?;
+        Ok(live.map(|o| {
+            let owner = o
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(applyset::LABEL_PART_OF))
+                .cloned();
+            (o.metadata.resource_version.unwrap_or_default(), owner)
+        }))
+    }))
+    .buffered(concurrency.max(1))
+    .collect()
+    .await;
+    lives.into_iter().collect()
+}
+
+pub(crate) fn patch_params(opts: &ApplyOptions) -> PatchParams {
+    let mut pp = PatchParams::apply(FIELD_MANAGER);
+    if opts.force_conflicts {
+        pp = pp.force();
+    }
+    if opts.dry_run {
+        pp = pp.dry_run();
+    }
+    pp
+}
+
+/// Server-side applies one object, with retries; a 409 becomes a [`Conflict`].
+pub(crate) async fn ssa(
+    client: &Client,
+    kinds: &Kinds,
+    item: &Item,
+    opts: &ApplyOptions,
+) -> Result<DynamicObject, Error> {
+    let (ar, caps) = kinds.resolve(&item.r)?;
+    let api = api_for(client, &ar, &caps, &item.r.namespace);
+    let pp = patch_params(opts);
+    let what = item.r.to_string();
+    let patch = Patch::Apply(&item.value);
+    let attempt = || api.patch(&item.r.name, &pp, &patch);
+    match client::retry_raw(&what, attempt).await {
+        Ok(o) => Ok(o),
+        Err(kube::Error::Api(s)) if s.code == 409 => {
+            Err(Error::Conflict(Box::new(Conflict::from_status(&what, &s))))
+        }
+        Err(e) => Err(api_error(&what, e)),
+    }
+}
+
+async fn apply_one(
+    client: &Client,
+    kinds: &Kinds,
+    item: &Item,
+    before: Option<String>,
+    opts: &ApplyOptions,
+    events: &Sink,
+) -> ObjectResult {
+    let start = Instant::now();
+    let result = ssa(client, kinds, item, opts).await;
+    let conflict = matches!(result, Err(Error::Conflict(_)));
+    let (action, error) = match result {
+        Ok(after) => match before {
+            None => (Action::Created, None),
+            Some(rv) if after.metadata.resource_version.as_deref() == Some(rv.as_str()) => {
+                (Action::Unchanged, None)
+            }
+            Some(_) => (Action::Configured, None),
+        },
+        Err(e) => (Action::Failed, Some(e.to_string())),
+    };
+    events.emit(
+        "apply",
+        Some(item.r.to_string()),
+        action.as_str(),
+        start.elapsed(),
+        error.clone(),
+    );
+    ObjectResult {
+        object: item.r.clone(),
+        action,
+        error,
+        conflict,
+    }
+}
+
+fn parent_api(client: &Client, namespace: &str) -> Api<k8s_openapi::api::core::v1::ConfigMap> {
+    Api::namespaced(client.clone(), namespace)
+}
+
+pub(crate) fn parent_ref(set: &Set) -> ObjectRef {
+    ObjectRef {
+        group: String::new(),
+        version: "v1".into(),
+        kind: applyset::PARENT_KIND.into(),
+        namespace: set.namespace.clone(),
+        name: applyset::parent_name(&set.spec),
+    }
+}
+
+/// Server-side applies the parent with `group_kinds` (forced: the parent is ours alone).
+async fn write_parent(
+    client: &Client,
+    set: &Set,
+    group_kinds: &BTreeSet<String>,
+    opts: &ApplyOptions,
+) -> Result<(), Error> {
+    let value = applyset::parent(set, group_kinds);
+    let api = parent_api(client, &set.namespace);
+    let name = applyset::parent_name(&set.spec);
+    let mut pp = PatchParams::apply(FIELD_MANAGER).force();
+    pp.dry_run = opts.dry_run;
+    let patch = Patch::Apply(&value);
+    retry(&parent_ref(set).to_string(), || {
+        api.patch(&name, &pp, &patch)
+    })
+    .await?;
+    Ok(())
+}

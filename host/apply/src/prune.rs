@@ -1,0 +1,142 @@
+//! Prune: delete objects of the set's group-kinds that carry our `part-of` label and are no
+//! longer rendered. Nothing without our label is ever listed, let alone deleted.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use futures::{StreamExt, stream};
+use kube::Client;
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
+use kube::discovery::Scope;
+
+use crate::applyset::LABEL_PART_OF;
+use crate::client::retry;
+use crate::events::Sink;
+use crate::ops::{Action, ApplyOptions, ObjectResult, Prepared};
+use crate::{Error, ObjectRef, Set};
+
+/// A live object of the set that is no longer rendered.
+pub(crate) struct Candidate {
+    pub r: ObjectRef,
+    pub api: Api<DynamicObject>,
+}
+
+/// The set's live objects (previous and current group-kinds) that are no longer rendered.
+pub(crate) async fn candidates(
+    client: &Client,
+    p: &Prepared,
+    set: &Set,
+) -> Result<Vec<Candidate>, Error> {
+    let desired: BTreeSet<(String, String, String, String)> =
+        p.items.iter().map(|i| key(&i.r)).collect();
+    let mut gks = p.previous.clone();
+    gks.extend(p.items.iter().map(|i| i.r.group_kind()));
+    let selector = format!("{LABEL_PART_OF}={}", p.id);
+    let mut out = Vec::new();
+    for gk in &gks {
+        let Some((ar, caps)) = p.kinds.resolve_group_kind(gk) else {
+            tracing::warn!("cannot prune {gk}: the cluster no longer serves it");
+            continue;
+        };
+        let api: Api<DynamicObject> = if caps.scope == Scope::Namespaced {
+            Api::namespaced_with(client.clone(), &set.namespace, &ar)
+        } else {
+            Api::all_with(client.clone(), &ar)
+        };
+        let lp = ListParams::default().labels(&selector);
+        let list = retry(&format!("list {gk}"), || api.list(&lp)).await?;
+        for live in list.items {
+            // The server filtered by label; check again, prune must never touch a stranger.
+            let ours = live
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(LABEL_PART_OF))
+                .is_some_and(|v| *v == p.id);
+            let r = ObjectRef {
+                group: ar.group.clone(),
+                version: ar.version.clone(),
+                kind: ar.kind.clone(),
+                namespace: live.metadata.namespace.clone().unwrap_or_default(),
+                name: live.metadata.name.clone().unwrap_or_default(),
+            };
+            if ours && !r.name.is_empty() && !desired.contains(&key(&r)) {
+                let api = if caps.scope == Scope::Namespaced {
+                    Api::namespaced_with(client.clone(), &r.namespace, &ar)
+                } else {
+                    Api::all_with(client.clone(), &ar)
+                };
+                out.push(Candidate { r, api });
+            }
+        }
+    }
+    // Namespaces last: deleting one deletes everything in it.
+    out.sort_by_key(|c| (c.r.group.is_empty() && c.r.kind == "Namespace", c.r.clone()));
+    Ok(out)
+}
+
+fn key(r: &ObjectRef) -> (String, String, String, String) {
+    (
+        r.group.clone(),
+        r.kind.clone(),
+        r.namespace.clone(),
+        r.name.clone(),
+    )
+}
+
+/// Deletes the candidates (server-side dry run under `--dry-run`).
+pub(crate) async fn prune(
+    client: &Client,
+    p: &Prepared,
+    set: &Set,
+    opts: &ApplyOptions,
+    events: &Sink,
+) -> Result<Vec<ObjectResult>, Error> {
+    let start = Instant::now();
+    let found = candidates(client, p, set).await?;
+    let (namespaces, rest): (Vec<_>, Vec<_>) = found
+        .into_iter()
+        .partition(|c| c.r.group.is_empty() && c.r.kind == "Namespace");
+    let mut results = Vec::new();
+    for batch in [rest, namespaces] {
+        let done: Vec<ObjectResult> = stream::iter(batch.iter().map(|c| delete(c, opts, events)))
+            .buffered(opts.concurrency.max(1))
+            .collect()
+            .await;
+        results.extend(done);
+    }
+    events.emit("prune", None, "ok", start.elapsed(), None);
+    Ok(results)
+}
+
+async fn delete(c: &Candidate, opts: &ApplyOptions, events: &Sink) -> ObjectResult {
+    let start = Instant::now();
+    let mut dp = DeleteParams::background();
+    dp.dry_run = opts.dry_run;
+    let what = c.r.to_string();
+    let result = retry(&what, || async {
+        match c.api.delete(&c.r.name, &dp).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+            Err(e) => Err(e),
+        }
+    })
+    .await;
+    let (action, error) = match result {
+        Ok(()) => (Action::Pruned, None),
+        Err(e) => (Action::Failed, Some(e.to_string())),
+    };
+    events.emit(
+        "prune",
+        Some(what),
+        action.as_str(),
+        start.elapsed(),
+        error.clone(),
+    );
+    ObjectResult {
+        object: c.r.clone(),
+        action,
+        error,
+        conflict: false,
+    }
+}

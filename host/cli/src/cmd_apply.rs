@@ -1,0 +1,305 @@
+//! `apply`, `plan` and `status`: the cluster commands, over hms-apply.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use hms_apply::events::Sink;
+use hms_apply::{Action, ApplyOptions, Change, Desired, Set, State, StatusInfo, Target};
+use serde_json::Value;
+
+use crate::exit;
+use crate::kinds;
+use crate::pipeline::Rendered;
+
+/// Which cluster, as kubectl finds it.
+#[derive(Args, Debug, Default, Clone)]
+pub struct ClusterArgs {
+    /// The kubeconfig file [default: $KUBECONFIG, else ~/.kube/config].
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context [default: the current context].
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Append events (JSON lines, docs/events.md) to FILE instead of stderr.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+}
+
+impl ClusterArgs {
+    fn target(&self) -> Target {
+        Target {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+        }
+    }
+
+    /// The event sink: `--events FILE` (append) or stderr.
+    pub fn sink(&self, spec: &str, rendered: Option<&Rendered>) -> anyhow::Result<Sink> {
+        let digests: serde_json::Map<String, Value> = rendered
+            .map(|r| {
+                r.plugins
+                    .iter()
+                    .map(|p| (p.name.clone(), Value::String(p.digest.clone())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let out: Box<dyn Write + Send> = match &self.events {
+            Some(path) => Box::new(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| anyhow::anyhow!("--events {}: {e}", path.display()))?,
+            ),
+            None => Box::new(std::io::stderr()),
+        };
+        Ok(Sink::new(out, spec, digests))
+    }
+}
+
+/// What `apply` and `plan` do after rendering.
+pub struct ApplyRequest<'a> {
+    pub spec: &'a Path,
+    pub cluster: &'a ClusterArgs,
+    pub options: ApplyOptions,
+}
+
+/// The rendered objects as hms-apply wants them, and the set they belong to.
+pub fn desired(spec: &Path, rendered: &Rendered) -> anyhow::Result<(Set, Vec<Desired>)> {
+    let doc = hms_spec::load(spec).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let objects: Vec<Desired> = rendered
+        .objects
+        .iter()
+        .map(|o| Desired {
+            rank: kinds::rank(&o.id.group, &o.id.kind),
+            value: o.value.clone(),
+        })
+        .collect();
+    let spec_json = doc.spec.to_json();
+    let set = Set {
+        spec: doc.spec.name().to_string(),
+        namespace: doc.spec.namespace().to_string(),
+        tooling: format!("hms-sys/{}", env!("CARGO_PKG_VERSION")),
+        status: status_info(doc.spec.namespace(), &spec_json, rendered),
+    };
+    Ok((set, objects))
+}
+
+/// What `status` needs, read from the spec and the rendered objects.
+pub fn status_info(namespace: &str, spec: &Value, rendered: &Rendered) -> StatusInfo {
+    let find = |kind: &str| rendered.objects.iter().find(|o| o.id.kind == kind);
+    let deployment = find("Deployment").map(|o| &o.value);
+    let pvc = find("PersistentVolumeClaim").map(|o| o.id.name.clone());
+    let pod = deployment.and_then(|d| d.pointer("/spec/template/spec"));
+    let node_selector = pod
+        .and_then(|p| p.get("nodeSelector"))
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mount_path = pvc.as_deref().and_then(|claim| mount_of(pod?, claim));
+    let count = |p: &str| {
+        spec.pointer(p)
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+    };
+    StatusInfo {
+        namespace: namespace.to_string(),
+        node_selector,
+        nodes_desired: count("/nodePool/count").unwrap_or(0),
+        pvc,
+        mount_path,
+        policy: find("NetworkPolicy").map(|o| o.id.name.clone()),
+        deployment: find("Deployment").map(|o| o.id.name.clone()),
+        replicas: deployment
+            .and_then(|d| d.pointer("/spec/replicas"))
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(1),
+    }
+}
+
+/// The mount path of the volume that uses `claim`, in a pod spec.
+fn mount_of(pod: &Value, claim: &str) -> Option<String> {
+    let volume = pod.get("volumes")?.as_array()?.iter().find(|v| {
+        v.pointer("/persistentVolumeClaim/claimName")
+            .and_then(Value::as_str)
+            == Some(claim)
+    })?;
+    let name = volume.get("name")?.as_str()?;
+    pod.get("containers")?.as_array()?.iter().find_map(|c| {
+        c.get("volumeMounts")?.as_array()?.iter().find_map(|m| {
+            (m.get("name")?.as_str()? == name)
+                .then(|| m.get("mountPath")?.as_str().map(String::from))?
+        })
+    })
+}
+
+/// `hms-sys apply`: prints one line per object; exit 0, or 6 when the cluster refused.
+pub fn apply(
+    req: &ApplyRequest<'_>,
+    rendered: &Rendered,
+    events: &Sink,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let (set, objects) = desired(req.spec, rendered)?;
+    let dry = if req.options.dry_run {
+        " (server dry run)"
+    } else {
+        ""
+    };
+    let result = hms_apply::block_on(async {
+        let client = hms_apply::connect(&req.cluster.target()).await?;
+        let mut print = |r: &hms_apply::ObjectResult| {
+            let _ = match &r.error {
+                Some(e) => writeln!(out, "✗ {} failed: {e}", r.object),
+                None => writeln!(out, "✔ {} {}{dry}", r.object, r.action.as_str()),
+            };
+        };
+        hms_apply::apply(&client, &set, &objects, &req.options, events, &mut print).await
+    })?;
+    match result {
+        Ok(report) => {
+            let count = |a: Action| report.results.iter().filter(|r| r.action == a).count();
+            writeln!(
+                out,
+                "{}: {} created, {} configured, {} unchanged, {} pruned, {} failed{dry}",
+                set.spec,
+                count(Action::Created),
+                count(Action::Configured),
+                count(Action::Unchanged),
+                count(Action::Pruned),
+                count(Action::Failed)
+            )?;
+            if report.failed() {
+                for r in report.results.iter().filter(|r| r.error.is_some()) {
+                    writeln!(
+                        err,
+                        "error[HMS-APPLY]: {}",
+                        r.error.as_deref().unwrap_or("")
+                    )?;
+                }
+                return Ok(exit::CLUSTER);
+            }
+            Ok(exit::OK)
+        }
+        Err(e) => {
+            writeln!(err, "error[HMS-APPLY]: {e}")?;
+            Ok(exit::CLUSTER)
+        }
+    }
+}
+
+/// `hms-sys plan`: exit 0 no changes, 2 changes, 1 error (Terraform's -detailed-exitcode).
+pub fn plan(
+    req: &ApplyRequest<'_>,
+    rendered: &Rendered,
+    events: &Sink,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let start = Instant::now();
+    let (set, objects) = desired(req.spec, rendered)?;
+    let result = hms_apply::block_on(async {
+        let client = hms_apply::connect(&req.cluster.target()).await?;
+        hms_apply::plan(&client, &set, &objects, &req.options).await
+    })?;
+    let entries = match result {
+        Ok(e) => e,
+        Err(e) => {
+            writeln!(err, "error[HMS-APPLY]: {e}")?;
+            events.emit("plan", None, "failed", start.elapsed(), Some(e.to_string()));
+            return Ok(exit::ERROR);
+        }
+    };
+    let mut changes = 0;
+    for e in &entries {
+        let mark = match e.change {
+            Change::Create => "+",
+            Change::Update => "~",
+            Change::Prune => "-",
+            Change::Unchanged => "=",
+        };
+        writeln!(out, "{mark} {} {}", e.object, e.change)?;
+        if let Some(diff) = &e.diff {
+            for line in diff.lines() {
+                writeln!(out, "    {line}")?;
+            }
+        }
+        changes += usize::from(e.change != Change::Unchanged);
+    }
+    writeln!(out, "{}: {changes} changes", set.spec)?;
+    let result = if changes == 0 { "unchanged" } else { "changes" };
+    events.emit("plan", None, result, start.elapsed(), None);
+    Ok(if changes == 0 {
+        exit::OK
+    } else {
+        exit::CHANGES
+    })
+}
+
+/// `hms-sys status NAME`: exit 0 when every line is ✔, 7 when something is not ready yet or
+/// failed, 6 when the cluster cannot be read.
+pub fn status(
+    name: &str,
+    namespace: Option<&str>,
+    cluster: &ClusterArgs,
+    json: bool,
+    watch: Option<Duration>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let events = cluster.sink(name, None)?;
+    let deadline = watch.map(|d| Instant::now() + d);
+    let result = hms_apply::block_on(async {
+        let client = hms_apply::connect(&cluster.target()).await?;
+        let mut last: Option<Vec<hms_apply::Line>> = None;
+        loop {
+            let start = Instant::now();
+            let lines = hms_apply::status(&client, name, namespace).await?;
+            let ready = lines.iter().all(|l| l.state == State::Ready);
+            let outcome = if ready { "ready" } else { "inProgress" };
+            events.emit("status", None, outcome, start.elapsed(), None);
+            if last.as_ref() != Some(&lines) {
+                print_status(&lines, json, &mut *out);
+            }
+            let done = ready || deadline.is_none_or(|d| Instant::now() >= d);
+            if done {
+                return Ok::<_, hms_apply::Error>(lines);
+            }
+            last = Some(lines);
+            tokio_sleep(Duration::from_millis(500)).await;
+        }
+    })?;
+    match result {
+        Ok(lines) if lines.iter().all(|l| l.state == State::Ready) => Ok(exit::OK),
+        Ok(_) => Ok(exit::NOT_READY),
+        Err(e) => {
+            writeln!(err, "error[HMS-APPLY]: {e}")?;
+            Ok(exit::CLUSTER)
+        }
+    }
+}
+
+fn print_status(lines: &[hms_apply::Line], json: bool, out: &mut dyn Write) {
+    let _ = if json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(lines).unwrap_or_else(|_| "[]".into())
+        )
+    } else {
+        lines.iter().try_for_each(|l| writeln!(out, "{l}"))
+    };
+}
+
+async fn tokio_sleep(d: Duration) {
+    hms_apply::sleep(d).await;
+}
