@@ -4,6 +4,8 @@ mod support;
 
 mod cache;
 mod hostile;
+mod kube;
+mod kube_server;
 mod psa;
 mod render;
 mod schemas;

@@ -1,0 +1,91 @@
+//! Fault injection: faults queued by a test, each consumed by the first request that matches its
+//! filter; a per-request latency knob; and the request log tests assert on.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// What to do to one request instead of (or before) serving it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Answer with this status code and a metav1.Status body (reason InternalError for 500).
+    Status(u16),
+    /// 429 with a `Retry-After` header.
+    TooManyRequests { retry_after_secs: u64 },
+    /// 409 Conflict ("the object has been modified").
+    Conflict409,
+    /// Close the connection without answering.
+    DropConnection,
+    /// Wait this long, then serve the request normally.
+    Slow(Duration),
+}
+
+/// A queued fault and which requests it applies to.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub fault: Fault,
+    /// Only requests with this method (e.g. "PATCH").
+    pub method: Option<String>,
+    /// Only requests whose path contains this text.
+    pub path_contains: Option<String>,
+}
+
+/// The queue of pending faults (see [`super::TestServer::faults`]).
+#[derive(Debug, Default)]
+pub struct Faults {
+    rules: Mutex<Vec<Rule>>,
+}
+
+impl Faults {
+    /// Queues a fault for the next request.
+    pub fn push(&self, fault: Fault) {
+        self.push_rule(Rule {
+            fault,
+            method: None,
+            path_contains: None,
+        });
+    }
+
+    /// Queues a fault for the next request with `method` whose path contains `path_contains`.
+    pub fn push_for(&self, method: &str, path_contains: &str, fault: Fault) {
+        self.push_rule(Rule {
+            fault,
+            method: Some(method.to_uppercase()),
+            path_contains: Some(path_contains.into()),
+        });
+    }
+
+    pub fn push_rule(&self, rule: Rule) {
+        self.rules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(rule);
+    }
+
+    /// Faults not yet consumed.
+    pub fn pending(&self) -> usize {
+        self.rules.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Takes the first fault matching this request, if any.
+    pub fn take(&self, method: &str, path: &str) -> Option<Fault> {
+        let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
+        let i = rules.iter().position(|r| {
+            r.method.as_deref().is_none_or(|m| m == method)
+                && r.path_contains.as_deref().is_none_or(|p| path.contains(p))
+        })?;
+        Some(rules.remove(i).fault)
+    }
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub field_manager: Option<String>,
+    pub content_type: Option<String>,
+    pub user_agent: Option<String>,
+    /// The status answered (0 when the connection was dropped).
+    pub status: u16,
+}

@@ -1,0 +1,442 @@
+//! Resource verbs: GET, LIST, WATCH, POST, PUT, PATCH (apply, merge, strategic as merge) and
+//! DELETE, with dry runs, metav1.Status errors and the `/status` subresource.
+
+use serde_json::{Value, json};
+
+use super::apply;
+use super::discovery::ResourceType;
+use super::http::{Request, Response};
+use super::select::Selector;
+use super::server::{Shared, status};
+use super::store::{Inner, Key};
+
+/// What a resource path names.
+pub struct Target<'a> {
+    pub rt: &'a ResourceType,
+    pub version: &'a str,
+    pub namespace: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub subresource: Option<&'a str>,
+}
+
+impl Target<'_> {
+    fn key(&self, name: &str) -> Key {
+        Key::new(
+            &self.rt.group,
+            &self.rt.plural,
+            self.namespace.unwrap_or(""),
+            name,
+        )
+    }
+    fn gv(&self) -> String {
+        self.rt.group_version(self.version)
+    }
+    fn resource(&self) -> String {
+        if self.rt.group.is_empty() {
+            self.rt.plural.clone()
+        } else {
+            format!("{}.{}", self.rt.plural, self.rt.group)
+        }
+    }
+    /// The object as served at this version.
+    fn present(&self, mut obj: Value) -> Value {
+        obj["apiVersion"] = json!(self.gv());
+        obj["kind"] = json!(self.rt.kind);
+        obj
+    }
+    fn not_found(&self, name: &str) -> Response {
+        let mut s = status(
+            404,
+            "NotFound",
+            &format!("{} \"{name}\" not found", self.resource()),
+        );
+        s["details"] = json!({"name": name, "group": self.rt.group, "kind": self.rt.plural});
+        Response::json(404, &s)
+    }
+}
+
+fn error(code: u16, reason: &str, message: &str) -> Response {
+    Response::json(code, &status(code, reason, message))
+}
+
+fn selectors(req: &Request) -> Result<(Selector, Selector), Response> {
+    let parse = |p: &str| {
+        Selector::parse(req.param(p).unwrap_or("")).map_err(|e| error(400, "BadRequest", &e))
+    };
+    Ok((parse("labelSelector")?, parse("fieldSelector")?))
+}
+
+pub fn serve(shared: &Shared, req: &Request, t: &Target) -> Response {
+    if t.rt.namespaced && t.namespace.is_none() && t.name.is_some() {
+        return error(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        );
+    }
+    let watching = matches!(req.param("watch"), Some("true" | "1"));
+    match (req.method.as_str(), t.name) {
+        ("GET", _) if watching => super::watch::serve(shared, req, t),
+        ("GET", None) => list(shared, req, t),
+        ("GET", Some(name)) => match shared.store.lock().get(&t.key(name)) {
+            Some(obj) => Response::json(200, &t.present(obj.clone())),
+            None => t.not_found(name),
+        },
+        ("POST", None) => create(shared, req, t),
+        ("PUT", Some(name)) => update(shared, req, t, name),
+        ("PATCH", Some(name)) => patch(shared, req, t, name),
+        ("DELETE", Some(name)) => delete(shared, req, t, name),
+        ("DELETE", None) => delete_collection(shared, req, t),
+        _ => error(
+            405,
+            "MethodNotAllowed",
+            &format!("{} is not supported here", req.method),
+        ),
+    }
+}
+
+pub fn matching(t: &Target, obj: &Value, labels: &Selector, fields: &Selector) -> bool {
+    labels.matches(&obj["metadata"]["labels"])
+        && fields.matches_fields(obj)
+        && t.namespace
+            .is_none_or(|ns| obj["metadata"]["namespace"] == ns)
+}
+
+fn list(shared: &Shared, req: &Request, t: &Target) -> Response {
+    let (labels, fields) = match selectors(req) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let store = shared.store.lock();
+    let items: Vec<Value> = store
+        .list(&t.rt.group, &t.rt.plural, t.namespace)
+        .into_iter()
+        .filter(|o| matching(t, o, &labels, &fields))
+        .map(|o| t.present(o))
+        .collect();
+    Response::json(
+        200,
+        &json!({
+            "kind": format!("{}List", t.rt.kind),
+            "apiVersion": t.gv(),
+            "metadata": {"resourceVersion": store.resource_version().to_string()},
+            "items": items,
+        }),
+    )
+}
+
+fn parse_body(req: &Request) -> Result<Value, Response> {
+    let text = String::from_utf8_lossy(&req.body);
+    let value: Result<Value, String> = serde_json::from_str(&text)
+        .or_else(|_| serde_yaml_ng::from_str(&text).map_err(|e| e.to_string()));
+    match value {
+        Ok(v) if v.is_object() => Ok(v),
+        Ok(_) => Err(error(400, "BadRequest", "the body must be an object")),
+        Err(e) => Err(error(
+            400,
+            "BadRequest",
+            &format!("the body could not be decoded: {e}"),
+        )),
+    }
+}
+
+fn dry_run(req: &Request) -> bool {
+    req.param("dryRun").is_some_and(|v| v == "All")
+}
+
+/// The manager of a non-apply write: `fieldManager`, else the client's name from User-Agent.
+fn manager(req: &Request) -> String {
+    req.param("fieldManager")
+        .map(String::from)
+        .unwrap_or_else(|| {
+            let ua = req.header("User-Agent").unwrap_or("unknown");
+            ua.split('/').next().unwrap_or("unknown").to_string()
+        })
+}
+
+/// Namespaced objects need their namespace.
+fn namespace_missing(store: &Inner, t: &Target) -> Option<Response> {
+    let ns = t.namespace?;
+    if !t.rt.namespaced || store.get(&Key::new("", "namespaces", "", ns)).is_some() {
+        return None;
+    }
+    let mut s = status(404, "NotFound", &format!("namespaces \"{ns}\" not found"));
+    s["details"] = json!({"name": ns, "kind": "namespaces"});
+    Some(Response::json(404, &s))
+}
+
+/// Stores `obj` unless this is a dry run, where the would-be object is returned.
+fn write(store: &mut Inner, req: &Request, t: &Target, key: &Key, obj: Value) -> Value {
+    if dry_run(req) {
+        t.present(obj)
+    } else {
+        t.present(store.put(key, obj))
+    }
+}
+
+fn create(shared: &Shared, req: &Request, t: &Target) -> Response {
+    let mut obj = match parse_body(req) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let mut store = shared.store.lock();
+    if let Some(r) = namespace_missing(&store, t) {
+        return r;
+    }
+    let name = match (
+        obj["metadata"]["name"].as_str(),
+        obj["metadata"]["generateName"].as_str(),
+    ) {
+        (Some(n), _) => n.to_string(),
+        (None, Some(prefix)) => format!("{prefix}{:05x}", store.resource_version() + 1),
+        _ => {
+            return error(
+                422,
+                "Invalid",
+                "metadata.name: Required value: name or generateName is required",
+            );
+        }
+    };
+    let key = t.key(&name);
+    if store.get(&key).is_some() {
+        let mut s = status(
+            409,
+            "AlreadyExists",
+            &format!("{} \"{name}\" already exists", t.resource()),
+        );
+        s["details"] = json!({"name": name, "group": t.rt.group, "kind": t.rt.plural});
+        return Response::json(409, &s);
+    }
+    obj = t.present(obj);
+    if let Some(m) = obj.as_object_mut() {
+        m.remove("status");
+    }
+    apply::record_update(None, &mut obj, &manager(req), &t.gv());
+    Response::json(201, &write(&mut store, req, t, &key, obj))
+}
+
+/// `new` replaces `old`, keeping what the path may not change (status, or all but status).
+fn combine(t: &Target, old: &Value, mut new: Value) -> Value {
+    if t.subresource == Some("status") {
+        let mut out = old.clone();
+        out["status"] = new["status"].take();
+        out
+    } else {
+        match old.get("status") {
+            Some(s) => new["status"] = s.clone(),
+            None => {
+                if let Some(m) = new.as_object_mut() {
+                    m.remove("status");
+                }
+            }
+        }
+        new
+    }
+}
+
+fn update(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
+    let obj = match parse_body(req) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let mut store = shared.store.lock();
+    let key = t.key(name);
+    let Some(old) = store.get(&key).cloned() else {
+        return t.not_found(name);
+    };
+    if let Some(rv) = obj["metadata"]["resourceVersion"].as_str()
+        && Some(rv) != old["metadata"]["resourceVersion"].as_str()
+    {
+        let msg = format!(
+            "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+            t.resource()
+        );
+        return error(409, "Conflict", &msg);
+    }
+    let mut new = t.present(combine(t, &old, obj));
+    new["metadata"]["managedFields"] = old["metadata"]["managedFields"].clone();
+    apply::record_update(Some(&old), &mut new, &manager(req), &t.gv());
+    Response::json(200, &write(&mut store, req, t, &key, new))
+}
+
+/// RFC 7386 JSON merge patch.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match patch.as_object() {
+        Some(p) => {
+            if !target.is_object() {
+                *target = json!({});
+            }
+            for (k, v) in p {
+                if v.is_null() {
+                    if let Some(m) = target.as_object_mut() {
+                        m.remove(k);
+                    }
+                } else {
+                    merge_patch(&mut target[k.as_str()], v);
+                }
+            }
+        }
+        None => *target = patch.clone(),
+    }
+}
+
+fn patch(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
+    let body = match parse_body(req) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let content_type = req
+        .header("Content-Type")
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim();
+    let mut store = shared.store.lock();
+    let key = t.key(name);
+    let old = store.get(&key).cloned();
+    let new = match content_type {
+        "application/apply-patch+yaml" => {
+            let Some(manager) = req.param("fieldManager").filter(|m| !m.is_empty()) else {
+                return error(
+                    400,
+                    "BadRequest",
+                    "PATCH, either fieldManager must be set or the user agent must be set for apply patches",
+                );
+            };
+            if old.is_none()
+                && let Some(r) = namespace_missing(&store, t)
+            {
+                return r;
+            }
+            if body["metadata"]["name"].as_str().is_some_and(|n| n != name) {
+                return error(
+                    400,
+                    "BadRequest",
+                    "the name of the object in the body does not match the name in the URL",
+                );
+            }
+            let force = req.param("force").is_some_and(|f| f == "true");
+            let mut applied = body;
+            if t.subresource != Some("status")
+                && let Some(m) = applied.as_object_mut()
+            {
+                m.remove("status");
+            }
+            match apply::apply(old.as_ref(), &applied, manager, &t.gv(), force) {
+                Ok(obj) => match &old {
+                    Some(old) => combine(t, old, obj),
+                    None => obj,
+                },
+                Err(conflicts) => return conflict(conflicts),
+            }
+        }
+        "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
+            let Some(old) = old.clone() else {
+                return t.not_found(name);
+            };
+            let mut new = old.clone();
+            merge_patch(&mut new, &body);
+            let mut new = combine(t, &old, new);
+            apply::record_update(Some(&old), &mut new, &manager(req), &t.gv());
+            new
+        }
+        other => {
+            return error(
+                415,
+                "UnsupportedMediaType",
+                &format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {other:?})"
+                ),
+            );
+        }
+    };
+    let created = old.is_none();
+    let obj = write(&mut store, req, t, &key, t.present(new));
+    Response::json(if created { 201 } else { 200 }, &obj)
+}
+
+fn conflict(conflicts: Vec<apply::Conflict>) -> Response {
+    let causes: Vec<Value> = conflicts
+        .iter()
+        .map(|c| {
+            json!({
+                "type": "FieldManagerConflict",
+                "message": format!("conflict with \"{}\" using {}", c.manager, c.api_version),
+                "field": c.field,
+            })
+        })
+        .collect();
+    let list: Vec<String> = conflicts
+        .iter()
+        .map(|c| {
+            format!(
+                "- conflict with \"{}\" using {}: {}",
+                c.manager, c.api_version, c.field
+            )
+        })
+        .collect();
+    let n = conflicts.len();
+    let message = format!(
+        "Apply failed with {n} conflict{}: {}",
+        if n == 1 { "" } else { "s" },
+        list.join("\n").trim_start_matches("- ")
+    );
+    let mut s = status(409, "Conflict", &message);
+    s["details"] = json!({"causes": causes});
+    Response::json(409, &s)
+}
+
+fn delete(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
+    let mut store = shared.store.lock();
+    let key = t.key(name);
+    let Some(obj) = store.get(&key).cloned() else {
+        return t.not_found(name);
+    };
+    if dry_run(req) {
+        return Response::json(200, &t.present(obj));
+    }
+    if t.rt.group.is_empty() && t.rt.plural == "namespaces" {
+        let doomed: Vec<Key> = store.keys_in_namespace(name);
+        for k in doomed {
+            store.delete(&k);
+        }
+    }
+    match store.delete(&key) {
+        Some(obj) => Response::json(200, &t.present(obj)),
+        None => t.not_found(name),
+    }
+}
+
+fn delete_collection(shared: &Shared, req: &Request, t: &Target) -> Response {
+    let (labels, fields) = match selectors(req) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut store = shared.store.lock();
+    let doomed: Vec<Value> = store
+        .list(&t.rt.group, &t.rt.plural, t.namespace)
+        .into_iter()
+        .filter(|o| matching(t, o, &labels, &fields))
+        .collect();
+    let mut items = Vec::new();
+    for o in doomed {
+        let ns = o["metadata"]["namespace"].as_str().unwrap_or("");
+        let name = o["metadata"]["name"].as_str().unwrap_or("");
+        let key = Key::new(&t.rt.group, &t.rt.plural, ns, name);
+        if dry_run(req) {
+            items.push(t.present(o));
+        } else if let Some(o) = store.delete(&key) {
+            items.push(t.present(o));
+        }
+    }
+    Response::json(
+        200,
+        &json!({
+            "kind": format!("{}List", t.rt.kind),
+            "apiVersion": t.gv(),
+            "metadata": {"resourceVersion": store.resource_version().to_string()},
+            "items": items,
+        }),
+    )
+}

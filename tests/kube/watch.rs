@@ -1,0 +1,86 @@
+//! WATCH: newline-delimited JSON WatchEvents (ADDED, MODIFIED, DELETED) over a chunked response,
+//! from a resourceVersion (or the current state as ADDED events), with label and field selectors,
+//! until `timeoutSeconds` (default 30 min), the client going away or the server stopping.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::http::{Body, Request, Response};
+use super::rest::{Target, matching};
+use super::select::Selector;
+use super::server::{Shared, status};
+
+fn line(kind: &str, object: Value) -> Vec<u8> {
+    let mut out = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+pub fn serve(shared: &Shared, req: &Request, t: &Target) -> Response {
+    let parse = |p: &str| Selector::parse(req.param(p).unwrap_or(""));
+    let (labels, fields) = match (parse("labelSelector"), parse("fieldSelector")) {
+        (Ok(l), Ok(f)) => (l, f),
+        (Err(e), _) | (_, Err(e)) => return Response::json(400, &status(400, "BadRequest", &e)),
+    };
+    let since: Option<u64> = match req.param("resourceVersion") {
+        None | Some("") | Some("0") => None,
+        Some(rv) => match rv.parse() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let msg = format!("invalid resource version: {rv}");
+                return Response::json(400, &status(400, "BadRequest", &msg));
+            }
+        },
+    };
+    let timeout = req
+        .param("timeoutSeconds")
+        .and_then(|s| s.parse().ok())
+        .map_or(Duration::from_secs(1800), Duration::from_secs);
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let (group, plural) = (t.rt.group.clone(), t.rt.plural.clone());
+    let namespace = t.namespace.map(String::from);
+    let (gv, kind) = (t.rt.group_version(t.version), t.rt.kind.clone());
+    let present = move |mut o: Value| {
+        o["apiVersion"] = json!(gv);
+        o["kind"] = json!(kind);
+        o
+    };
+    let mut store = shared.store.lock();
+    let start = match since {
+        Some(rv) => rv,
+        None => {
+            // No resourceVersion: the current state first, as ADDED events.
+            for o in store.list(&group, &plural, namespace.as_deref()) {
+                if matching(t, &o, &labels, &fields) {
+                    let _ = tx.send(line("ADDED", present(o)));
+                }
+            }
+            store.resource_version()
+        }
+    };
+    let rt_namespaced = t.rt.namespaced;
+    store.subscribe(Some(start), move |e| {
+        if e.key.group != group || e.key.plural != plural {
+            return true;
+        }
+        if rt_namespaced && namespace.as_deref().is_some_and(|ns| e.key.namespace != ns) {
+            return true;
+        }
+        let labels_ok = labels.matches(&e.object["metadata"]["labels"]);
+        if !labels_ok || !fields.matches_fields(&e.object) {
+            return true;
+        }
+        tx.send(line(e.kind, present(e.object.clone()))).is_ok()
+    });
+    drop(store);
+    Response {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Body::Stream {
+            rx,
+            until: Instant::now() + timeout,
+        },
+    }
+}
