@@ -921,8 +921,13 @@ fn reapplying_without_a_field_removes_it() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["data"], json!({"x": "1", "z": "3"}));
     assert_eq!(r.body["metadata"]["labels"], json!({"a": "1"}));
-    // Same content again: nothing changes, not even the resourceVersion's meaning of generation.
+    // Same content again: a no-op, like the API server (same resourceVersion, no event).
     let again = call(&server, "PATCH", path, APPLY, &without.to_string());
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(
+        again.body["metadata"]["resourceVersion"],
+        r.body["metadata"]["resourceVersion"]
+    );
     assert_eq!(
         again.body["metadata"]["generation"],
         r.body["metadata"]["generation"]

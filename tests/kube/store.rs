@@ -71,6 +71,26 @@ fn content(obj: &Value) -> Value {
     c
 }
 
+/// An object without what the server stamps, for no-op detection.
+fn comparable(obj: &Value, key: &Key) -> Value {
+    let mut c = obj.clone();
+    if let Some(m) = c["metadata"].as_object_mut() {
+        for k in ["resourceVersion", "generation", "uid", "creationTimestamp"] {
+            m.remove(k);
+        }
+        m.insert("name".into(), json!(key.name));
+        if !key.namespace.is_empty() {
+            m.insert("namespace".into(), json!(key.namespace));
+        }
+        if let Some(Value::Array(entries)) = m.get_mut("managedFields") {
+            for e in entries {
+                e["time"] = Value::Null;
+            }
+        }
+    }
+    c
+}
+
 impl Inner {
     pub fn resource_version(&self) -> u64 {
         self.rv
@@ -101,7 +121,14 @@ impl Inner {
 
     /// Writes `obj` (creating or replacing), stamping resourceVersion, uid, creationTimestamp and
     /// generation; tells the subscribers. Returns the stored object.
+    /// Like the API server, a write that changes nothing (managedFields times aside) is a no-op:
+    /// no new resourceVersion, no event.
     pub fn put(&mut self, key: &Key, mut obj: Value) -> Value {
+        if let Some(old) = self.objects.get(key)
+            && comparable(old, key) == comparable(&obj, key)
+        {
+            return old.clone();
+        }
         self.rv += 1;
         let old = self.objects.get(key);
         let meta = &mut obj["metadata"];
