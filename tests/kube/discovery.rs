@@ -254,6 +254,17 @@ pub fn resource_list(types: &[ResourceType], group: &str, version: &str) -> Opti
             r["categories"] = json!(t.categories);
         }
         resources.push(r);
+        if super::scale::scalable(t) {
+            resources.push(json!({
+                "name": format!("{}/scale", t.plural),
+                "singularName": "",
+                "namespaced": t.namespaced,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
         resources.push(json!({
             "name": format!("{}/status", t.plural),
             "singularName": "",

@@ -4,6 +4,11 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use serde_json::json;
+
+use super::http::{Body, Response};
+use super::server::status;
+
 /// What to do to one request instead of (or before) serving it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
@@ -88,4 +93,46 @@ pub struct Logged {
     pub user_agent: Option<String>,
     /// The status answered (0 when the connection was dropped).
     pub status: u16,
+}
+
+/// What a fault answers; `None` after a `Slow` fault has waited (the request is then served).
+pub fn respond(fault: Fault) -> Option<Response> {
+    Some(match fault {
+        Fault::Slow(d) => {
+            std::thread::sleep(d);
+            return None;
+        }
+        Fault::DropConnection => Response {
+            status: 0,
+            headers: vec![],
+            body: Body::Drop,
+        },
+        Fault::TooManyRequests { retry_after_secs } => {
+            let msg =
+                "the server has received too many requests and has asked us to try again later";
+            let mut s = status(429, "TooManyRequests", msg);
+            s["details"] = json!({"retryAfterSeconds": retry_after_secs});
+            let mut r = Response::json(429, &s);
+            r.headers
+                .push(("Retry-After".into(), retry_after_secs.to_string()));
+            r
+        }
+        Fault::Conflict409 => {
+            let msg = "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again";
+            Response::json(409, &status(409, "Conflict", msg))
+        }
+        Fault::Status(code) => {
+            let reason = match code {
+                500 => "InternalError",
+                503 => "ServiceUnavailable",
+                504 => "Timeout",
+                404 => "NotFound",
+                _ => "Unknown",
+            };
+            Response::json(
+                code,
+                &status(code, reason, &format!("injected fault: {code}")),
+            )
+        }
+    })
 }

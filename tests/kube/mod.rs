@@ -37,12 +37,16 @@
 #![allow(dead_code, unused_imports)]
 
 mod apply;
+pub mod client;
 mod controllers;
+mod delete;
 mod discovery;
 mod faults;
+mod fields;
 mod http;
 mod kubeconfig;
 mod rest;
+mod scale;
 mod select;
 mod server;
 mod store;

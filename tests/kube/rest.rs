@@ -20,7 +20,7 @@ pub struct Target<'a> {
 }
 
 impl Target<'_> {
-    fn key(&self, name: &str) -> Key {
+    pub fn key(&self, name: &str) -> Key {
         Key::new(
             &self.rt.group,
             &self.rt.plural,
@@ -28,10 +28,10 @@ impl Target<'_> {
             name,
         )
     }
-    fn gv(&self) -> String {
+    pub fn gv(&self) -> String {
         self.rt.group_version(self.version)
     }
-    fn resource(&self) -> String {
+    pub fn resource(&self) -> String {
         if self.rt.group.is_empty() {
             self.rt.plural.clone()
         } else {
@@ -39,12 +39,12 @@ impl Target<'_> {
         }
     }
     /// The object as served at this version.
-    fn present(&self, mut obj: Value) -> Value {
+    pub fn present(&self, mut obj: Value) -> Value {
         obj["apiVersion"] = json!(self.gv());
         obj["kind"] = json!(self.rt.kind);
         obj
     }
-    fn not_found(&self, name: &str) -> Response {
+    pub fn not_found(&self, name: &str) -> Response {
         let mut s = status(
             404,
             "NotFound",
@@ -55,11 +55,11 @@ impl Target<'_> {
     }
 }
 
-fn error(code: u16, reason: &str, message: &str) -> Response {
+pub fn error(code: u16, reason: &str, message: &str) -> Response {
     Response::json(code, &status(code, reason, message))
 }
 
-fn selectors(req: &Request) -> Result<(Selector, Selector), Response> {
+pub fn selectors(req: &Request) -> Result<(Selector, Selector), Response> {
     let parse = |p: &str| {
         Selector::parse(req.param(p).unwrap_or("")).map_err(|e| error(400, "BadRequest", &e))
     };
@@ -74,6 +74,19 @@ pub fn serve(shared: &Shared, req: &Request, t: &Target) -> Response {
             "the server could not find the requested resource",
         );
     }
+    match (t.subresource, t.name) {
+        (None | Some("status"), _) => {}
+        (Some("scale"), Some(name)) if super::scale::scalable(t.rt) => {
+            return super::scale::serve(shared, req, t, name);
+        }
+        _ => {
+            return error(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            );
+        }
+    }
     let watching = matches!(req.param("watch"), Some("true" | "1"));
     match (req.method.as_str(), t.name) {
         ("GET", _) if watching => super::watch::serve(shared, req, t),
@@ -85,8 +98,8 @@ pub fn serve(shared: &Shared, req: &Request, t: &Target) -> Response {
         ("POST", None) => create(shared, req, t),
         ("PUT", Some(name)) => update(shared, req, t, name),
         ("PATCH", Some(name)) => patch(shared, req, t, name),
-        ("DELETE", Some(name)) => delete(shared, req, t, name),
-        ("DELETE", None) => delete_collection(shared, req, t),
+        ("DELETE", Some(name)) => super::delete::delete(shared, req, t, name),
+        ("DELETE", None) => super::delete::delete_collection(shared, req, t),
         _ => error(
             405,
             "MethodNotAllowed",
@@ -125,7 +138,7 @@ fn list(shared: &Shared, req: &Request, t: &Target) -> Response {
     )
 }
 
-fn parse_body(req: &Request) -> Result<Value, Response> {
+pub fn parse_body(req: &Request) -> Result<Value, Response> {
     let text = String::from_utf8_lossy(&req.body);
     let value: Result<Value, String> = serde_json::from_str(&text)
         .or_else(|_| serde_yaml_ng::from_str(&text).map_err(|e| e.to_string()));
@@ -140,12 +153,12 @@ fn parse_body(req: &Request) -> Result<Value, Response> {
     }
 }
 
-fn dry_run(req: &Request) -> bool {
+pub fn dry_run(req: &Request) -> bool {
     req.param("dryRun").is_some_and(|v| v == "All")
 }
 
 /// The manager of a non-apply write: `fieldManager`, else the client's name from User-Agent.
-fn manager(req: &Request) -> String {
+pub fn manager(req: &Request) -> String {
     req.param("fieldManager")
         .map(String::from)
         .unwrap_or_else(|| {
@@ -385,58 +398,4 @@ fn conflict(conflicts: Vec<apply::Conflict>) -> Response {
     let mut s = status(409, "Conflict", &message);
     s["details"] = json!({"causes": causes});
     Response::json(409, &s)
-}
-
-fn delete(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
-    let mut store = shared.store.lock();
-    let key = t.key(name);
-    let Some(obj) = store.get(&key).cloned() else {
-        return t.not_found(name);
-    };
-    if dry_run(req) {
-        return Response::json(200, &t.present(obj));
-    }
-    if t.rt.group.is_empty() && t.rt.plural == "namespaces" {
-        let doomed: Vec<Key> = store.keys_in_namespace(name);
-        for k in doomed {
-            store.delete(&k);
-        }
-    }
-    match store.delete(&key) {
-        Some(obj) => Response::json(200, &t.present(obj)),
-        None => t.not_found(name),
-    }
-}
-
-fn delete_collection(shared: &Shared, req: &Request, t: &Target) -> Response {
-    let (labels, fields) = match selectors(req) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let mut store = shared.store.lock();
-    let doomed: Vec<Value> = store
-        .list(&t.rt.group, &t.rt.plural, t.namespace)
-        .into_iter()
-        .filter(|o| matching(t, o, &labels, &fields))
-        .collect();
-    let mut items = Vec::new();
-    for o in doomed {
-        let ns = o["metadata"]["namespace"].as_str().unwrap_or("");
-        let name = o["metadata"]["name"].as_str().unwrap_or("");
-        let key = Key::new(&t.rt.group, &t.rt.plural, ns, name);
-        if dry_run(req) {
-            items.push(t.present(o));
-        } else if let Some(o) = store.delete(&key) {
-            items.push(t.present(o));
-        }
-    }
-    Response::json(
-        200,
-        &json!({
-            "kind": format!("{}List", t.rt.kind),
-            "apiVersion": t.gv(),
-            "metadata": {"resourceVersion": store.resource_version().to_string()},
-            "items": items,
-        }),
-    )
 }

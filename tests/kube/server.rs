@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::discovery::{self, ResourceType};
-use super::faults::{Fault, Faults, Logged};
+use super::faults::{Faults, Logged};
 use super::http::{self, Body, Request, Response};
 use super::rest;
 use super::store::{Key, Store};
@@ -293,45 +293,10 @@ fn handle(shared: &Shared, req: &Request) -> Response {
     if latency > 0 {
         std::thread::sleep(Duration::from_micros(latency));
     }
-    match shared.faults.take(&req.method, &req.path) {
-        Some(Fault::Slow(d)) => std::thread::sleep(d),
-        Some(Fault::DropConnection) => {
-            return Response {
-                status: 0,
-                headers: vec![],
-                body: Body::Drop,
-            };
-        }
-        Some(Fault::TooManyRequests { retry_after_secs }) => {
-            let mut s = status(
-                429,
-                "TooManyRequests",
-                "the server has received too many requests and has asked us to try again later",
-            );
-            s["details"] = json!({"retryAfterSeconds": retry_after_secs});
-            let mut r = Response::json(429, &s);
-            r.headers
-                .push(("Retry-After".into(), retry_after_secs.to_string()));
-            return r;
-        }
-        Some(Fault::Conflict409) => {
-            let msg = "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again";
-            return Response::json(409, &status(409, "Conflict", msg));
-        }
-        Some(Fault::Status(code)) => {
-            let reason = match code {
-                500 => "InternalError",
-                503 => "ServiceUnavailable",
-                504 => "Timeout",
-                404 => "NotFound",
-                _ => "Unknown",
-            };
-            return Response::json(
-                code,
-                &status(code, reason, &format!("injected fault: {code}")),
-            );
-        }
-        None => {}
+    if let Some(fault) = shared.faults.take(&req.method, &req.path)
+        && let Some(resp) = super::faults::respond(fault)
+    {
+        return resp;
     }
     route(shared, req)
 }
