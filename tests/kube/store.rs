@@ -36,6 +36,8 @@ pub struct Event {
     pub rv: u64,
     pub key: Key,
     pub object: Value,
+    /// The object before a MODIFIED change (watchers with selectors need both sides).
+    pub old: Option<Value>,
 }
 
 type Subscriber = Box<dyn FnMut(&Event) -> bool + Send>;
@@ -130,7 +132,8 @@ impl Inner {
             return old.clone();
         }
         self.rv += 1;
-        let old = self.objects.get(key);
+        let previous = self.objects.get(key).cloned();
+        let old = previous.as_ref();
         let meta = &mut obj["metadata"];
         if !meta.is_object() {
             *meta = json!({});
@@ -158,7 +161,7 @@ impl Inner {
             }
         };
         self.objects.insert(key.clone(), obj.clone());
-        self.emit(kind, key, obj.clone());
+        self.emit(kind, key, obj.clone(), previous);
         obj
     }
 
@@ -167,16 +170,17 @@ impl Inner {
         let mut obj = self.objects.remove(key)?;
         self.rv += 1;
         obj["metadata"]["resourceVersion"] = json!(self.rv.to_string());
-        self.emit("DELETED", key, obj.clone());
+        self.emit("DELETED", key, obj.clone(), None);
         Some(obj)
     }
 
-    fn emit(&mut self, kind: &'static str, key: &Key, object: Value) {
+    fn emit(&mut self, kind: &'static str, key: &Key, object: Value, old: Option<Value>) {
         let event = Event {
             kind,
             rv: self.rv,
             key: key.clone(),
             object,
+            old,
         };
         self.subscribers.retain_mut(|s| s(&event));
         self.history.push(event);

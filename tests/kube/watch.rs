@@ -1,5 +1,7 @@
 //! WATCH: newline-delimited JSON WatchEvents (ADDED, MODIFIED, DELETED) over a chunked response,
-//! from a resourceVersion (or the current state as ADDED events), with label and field selectors,
+//! from a resourceVersion (or the current state as ADDED events; `sendInitialEvents=true` ends them
+//! with the initial-events-end BOOKMARK), with label and field selectors (an object that starts or
+//! stops matching is ADDED or DELETED),
 //! until `timeoutSeconds` (default 30 min), the client going away or the server stopping.
 
 use std::sync::mpsc;
@@ -24,7 +26,9 @@ pub fn serve(shared: &Shared, req: &Request, t: &Target) -> Response {
         (Ok(l), Ok(f)) => (l, f),
         (Err(e), _) | (_, Err(e)) => return Response::json(400, &status(400, "BadRequest", &e)),
     };
+    let initial_events = req.param("sendInitialEvents") == Some("true");
     let since: Option<u64> = match req.param("resourceVersion") {
+        _ if initial_events => None,
         None | Some("") | Some("0") => None,
         Some(rv) => match rv.parse() {
             Ok(n) => Some(n),
@@ -57,7 +61,13 @@ pub fn serve(shared: &Shared, req: &Request, t: &Target) -> Response {
                     let _ = tx.send(line("ADDED", present(o)));
                 }
             }
-            store.resource_version()
+            let rv = store.resource_version();
+            if initial_events {
+                let end = json!({"metadata": {"resourceVersion": rv.to_string(),
+                    "annotations": {"k8s.io/initial-events-end": "true"}}});
+                let _ = tx.send(line("BOOKMARK", present(end)));
+            }
+            rv
         }
     };
     let rt_namespaced = t.rt.namespaced;
@@ -68,11 +78,19 @@ pub fn serve(shared: &Shared, req: &Request, t: &Target) -> Response {
         if rt_namespaced && namespace.as_deref().is_some_and(|ns| e.key.namespace != ns) {
             return true;
         }
-        let labels_ok = labels.matches(&e.object["metadata"]["labels"]);
-        if !labels_ok || !fields.matches_fields(&e.object) {
-            return true;
-        }
-        tx.send(line(e.kind, present(e.object.clone()))).is_ok()
+        let selected =
+            |o: &Value| labels.matches(&o["metadata"]["labels"]) && fields.matches_fields(o);
+        let now = selected(&e.object);
+        let before = e.old.as_ref().is_some_and(selected);
+        // An object that starts or stops matching the selectors is ADDED or DELETED for this watch.
+        let kind = match (e.kind, before, now) {
+            ("MODIFIED", true, true) => "MODIFIED",
+            ("MODIFIED", false, true) => "ADDED",
+            ("MODIFIED", true, false) => "DELETED",
+            (kind, _, true) if kind != "MODIFIED" => kind,
+            _ => return true,
+        };
+        tx.send(line(kind, present(e.object.clone()))).is_ok()
     });
     drop(store);
     Response {

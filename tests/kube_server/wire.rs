@@ -328,3 +328,65 @@ fn reapplying_without_a_field_removes_it() {
         r.body["metadata"]["generation"]
     );
 }
+
+#[test]
+fn a_watch_with_a_selector_sees_objects_enter_and_leave_it() {
+    let server = TestServer::start();
+    let cms = "/api/v1/namespaces/default/configmaps";
+    let r = call(
+        &server,
+        "POST",
+        cms,
+        "application/json",
+        &configmap("old", json!({"w": "1"})),
+    );
+    assert_eq!(r.status, 201);
+    let path = format!(
+        "{cms}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&labelSelector=w%3D1"
+    );
+    let relabel = |w: &str| {
+        let patch = json!({"metadata": {"labels": {"w": w}}}).to_string();
+        let r = call(
+            &server,
+            "PATCH",
+            &format!("{cms}/new"),
+            "application/merge-patch+json",
+            &patch,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    };
+    let events = watch_events(server.addr(), &path, 5, || {
+        call(
+            &server,
+            "POST",
+            cms,
+            "application/json",
+            &configmap("new", json!({"w": "1"})),
+        );
+        relabel("2");
+        relabel("1");
+    });
+    let seen: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap_or(""),
+                e["object"]["metadata"]["name"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("ADDED", "old"),
+            ("BOOKMARK", ""),
+            ("ADDED", "new"),
+            ("DELETED", "new"),
+            ("ADDED", "new")
+        ]
+    );
+    assert_eq!(
+        events[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
+}
