@@ -2,6 +2,7 @@
 
 mod support;
 
+mod apply;
 mod cache;
 mod hostile;
 mod kube;

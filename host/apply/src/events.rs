@@ -72,8 +72,10 @@ impl Sink {
             plugin_digests: self.digests.clone(),
             message,
         };
-        if let (Ok(line), Ok(mut out)) = (serde_json::to_string(&event), self.out.lock()) {
-            let _ = writeln!(out, "{line}");
+        if let (Ok(mut line), Ok(mut out)) = (serde_json::to_string(&event), self.out.lock()) {
+            // One buffer per line: an append-mode file gets it in one write.
+            line.push('\n');
+            let _ = out.write_all(line.as_bytes());
             let _ = out.flush();
         }
     }

@@ -101,16 +101,22 @@ pub enum Error {
     #[error("{0}")]
     Conflict(Box<Conflict>),
     #[error(
-        "{0} already exists and is not part of this spec's apply set; \
-         use --adopt to take it over, or rename it"
+        "already in the cluster and not part of this spec's apply set: {}; \
+         use --adopt to take them over, or rename them in the spec",
+        list(.0)
     )]
-    Foreign(ObjectRef),
+    Foreign(Vec<ObjectRef>),
     #[error("{object}: {message}")]
     Api { object: String, message: String },
     #[error("invalid object: {0}")]
     Invalid(String),
     #[error("no hms-sys inventory for spec {0:?} in the cluster (was it applied?)")]
     NoInventory(String),
+}
+
+fn list(refs: &[ObjectRef]) -> String {
+    let names: Vec<String> = refs.iter().map(ToString::to_string).collect();
+    names.join(", ")
 }
 
 /// A cluster connection (kube's client; the CLI need not know kube).

@@ -126,7 +126,7 @@ pub(crate) async fn prepare(
     if let Some(p) = live {
         let labels = p.metadata.labels.unwrap_or_default();
         if labels.get(LABEL_ID).map(String::as_str) != Some(id.as_str()) && !adopt {
-            return Err(Error::Foreign(parent_ref(set)));
+            return Err(Error::Foreign(vec![parent_ref(set)]));
         }
         let ann = p.metadata.annotations.unwrap_or_default();
         previous = applyset::parse_group_kinds(ann.get(ANN_GROUP_KINDS).map_or("", |s| s));
@@ -158,13 +158,18 @@ pub async fn apply(
     }
     // Refuse before changing anything: an existing object that is not ours.
     let lives = live_versions(client, &p, opts.concurrency).await?;
-    if !opts.adopt
-        && let Some((item, _)) = p.items.iter().zip(&lives).find(|(_, l)| {
+    let foreign: Vec<ObjectRef> = p
+        .items
+        .iter()
+        .zip(&lives)
+        .filter(|(_, l)| {
             l.as_ref()
                 .is_some_and(|(_, owner)| owner.as_deref() != Some(p.id.as_str()))
         })
-    {
-        return Err(Error::Foreign(item.r.clone()));
+        .map(|(i, _)| i.r.clone())
+        .collect();
+    if !opts.adopt && !foreign.is_empty() {
+        return Err(Error::Foreign(foreign));
     }
     let current = client::group_kinds(p.items.iter().map(|i| &i.r));
     let mut superset = current.clone();
@@ -187,7 +192,7 @@ pub async fn apply(
         }
         let results: Vec<ObjectResult> = stream::iter(step.iter().map(|&n| {
             let item = &p.items[n];
-            let before = lives[n].as_ref().map(|(rv, _)| rv.clone());
+            let before = lives[n].as_ref().map(|(v, _)| v.clone());
             apply_one(client, &p.kinds, item, before, opts, events)
         }))
         .buffered(opts.concurrency.max(1))
@@ -216,8 +221,13 @@ pub async fn apply(
     Ok(report)
 }
 
-/// For each item: `Some((resourceVersion, part-of label))` if it exists.
-type Live = Option<(String, Option<String>)>;
+/// For each item: `Some((the object without server bookkeeping, part-of label))` if it exists.
+type Live = Option<(Value, Option<String>)>;
+
+/// An object as `plan` compares it (no status, no bookkeeping metadata).
+fn comparable(o: &DynamicObject) -> Value {
+    serde_json::to_value(o).map_or(Value::Null, |v| crate::plan::normalize(&v))
+}
 
 async fn live_versions(
     client: &Client,
@@ -236,7 +246,7 @@ async fn live_versions(
                 .as_ref()
                 .and_then(|l| l.get(applyset::LABEL_PART_OF))
                 .cloned();
-            (o.metadata.resource_version.unwrap_or_default(), owner)
+            (comparable(&o), owner)
         }))
     }))
     .buffered(concurrency.max(1))
@@ -282,7 +292,7 @@ async fn apply_one(
     client: &Client,
     kinds: &Kinds,
     item: &Item,
-    before: Option<String>,
+    before: Option<Value>,
     opts: &ApplyOptions,
     events: &Sink,
 ) -> ObjectResult {
@@ -292,9 +302,9 @@ async fn apply_one(
     let (action, error) = match result {
         Ok(after) => match before {
             None => (Action::Created, None),
-            Some(rv) if after.metadata.resource_version.as_deref() == Some(rv.as_str()) => {
-                (Action::Unchanged, None)
-            }
+            // Compared without status and bookkeeping: a no-op apply is "unchanged" even on a
+            // server that bumps resourceVersion, or while a controller updates status.
+            Some(v) if comparable(&after) == v => (Action::Unchanged, None),
             Some(_) => (Action::Configured, None),
         },
         Err(e) => (Action::Failed, Some(e.to_string())),

@@ -86,7 +86,7 @@ async fn entry(
     };
     let live = serde_json::to_value(&live).map_err(|e| Error::Invalid(e.to_string()))?;
     if applyset::part_of(&live) != Some(p.id.as_str()) && !dry.adopt {
-        return Err(Error::Foreign(item.r.clone()));
+        return Err(Error::Foreign(vec![item.r.clone()]));
     }
     let after = ops::ssa(client, &p.kinds, item, dry).await?;
     let after = serde_json::to_value(&after).map_err(|e| Error::Invalid(e.to_string()))?;

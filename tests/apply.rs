@@ -1,0 +1,386 @@
+//! `hms-sys apply`, `plan` and `status` end to end against the Kubernetes API test server
+//! (`tests/kube`): inventory and prune, ownership, conflicts, faults and convergence.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::kube::{Cluster, Fault};
+use crate::support::{self, Run};
+
+const NS: &str = "dcaa-secure";
+
+/// Runs `hms-sys ARGS --kubeconfig K` with the shared plugin cache, events to a file.
+fn hms(cluster: &Cluster, args: &[&str]) -> Run {
+    let events = cluster.kubeconfig().with_file_name("events.jsonl");
+    let mut argv: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    argv.push("--kubeconfig".into());
+    argv.push(cluster.kubeconfig().display().to_string());
+    argv.push("--events".into());
+    argv.push(events.display().to_string());
+    if matches!(args.first(), Some(&"apply") | Some(&"plan") | Some(&"diff")) {
+        argv.push("--cache-dir".into());
+        argv.push(support::cache_dir().display().to_string());
+    }
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    support::hms(&argv)
+}
+
+fn example() -> String {
+    support::example().display().to_string()
+}
+
+/// The example with its network policy renamed, in `dir`. (Dropping the `network` section is
+/// refused by the baseline, CIS 5.3.2: a namespace with pods needs a NetworkPolicy.)
+fn with_policy_renamed(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(support::example()).expect("example");
+    assert!(
+        text.contains("name: dcaa-isolated"),
+        "the example names its policy"
+    );
+    let path = dir.join("dcaa_cluster.yml");
+    std::fs::write(
+        &path,
+        text.replace("name: dcaa-isolated", "name: dcaa-fenced"),
+    )
+    .expect("write spec");
+    path
+}
+
+/// Polls `status` until it exits 0; a bounded loop, never a timing assertion.
+fn status_until_ready(cluster: &Cluster) -> Run {
+    let mut last = hms(cluster, &["status", NS]);
+    for _ in 0..300 {
+        if last.code == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        last = hms(cluster, &["status", NS]);
+    }
+    last
+}
+
+fn part_of(v: &Value) -> Option<&str> {
+    v["metadata"]["labels"]["applyset.kubernetes.io/part-of"].as_str()
+}
+
+#[test]
+fn apply_then_status_is_ready_and_a_second_apply_changes_nothing() {
+    let cluster = Cluster::start();
+    let run = hms(&cluster, &["apply", &example()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("Deployment.apps dcaa-secure/dcaa-audit created"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("0 failed"), "{run:?}");
+
+    let status = status_until_ready(&cluster);
+    assert_eq!(status.code, 0, "{status:?}");
+    assert_eq!(
+        status.stdout,
+        "✔ Node pool created (10/10 ready)\n\
+         ✔ Volume encrypted & mounted (/data/pdfs)\n\
+         ✔ Network policy enforced (egress: DENY)\n\
+         ✔ Workload running (10 pods)\n"
+    );
+    let json = hms(&cluster, &["status", NS, "-o", "json"]);
+    let lines: Value = serde_json::from_str(json.stdout.trim()).expect("status JSON");
+    assert_eq!(lines.as_array().map(Vec::len), Some(4), "{json:?}");
+    assert!(
+        lines
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|l| l["state"] == "ready")
+    );
+
+    let plan = hms(&cluster, &["plan", &example()]);
+    assert_eq!(plan.code, 0, "an unchanged spec plans no changes: {plan:?}");
+    assert!(plan.stdout.contains("0 changes"), "{plan:?}");
+
+    let again = hms(&cluster, &["apply", &example()]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(
+        again
+            .stdout
+            .contains("0 created, 0 configured, 8 unchanged, 0 pruned"),
+        "{again:?}"
+    );
+
+    let Some(server) = cluster.test_server("inspects stored objects") else {
+        return;
+    };
+    let parent = server
+        .get("", "configmaps", NS, "hms-sys-dcaa-secure")
+        .expect("inventory");
+    let id = parent["metadata"]["labels"]["applyset.kubernetes.io/id"]
+        .as_str()
+        .expect("id");
+    assert!(id.starts_with("applyset-") && id.ends_with("-v1"), "{id}");
+    let ann = &parent["metadata"]["annotations"];
+    assert!(
+        ann["applyset.kubernetes.io/tooling"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("hms-sys/"))
+    );
+    assert!(
+        ann["applyset.kubernetes.io/contains-group-kinds"]
+            .as_str()
+            .is_some_and(
+                |g| g.contains("Deployment.apps") && g.contains("NetworkPolicy.networking.k8s.io")
+            )
+    );
+    let deployment = server
+        .get("apps", "deployments", NS, "dcaa-audit")
+        .expect("deployment");
+    assert_eq!(part_of(&deployment), Some(id));
+    let events = std::fs::read_to_string(cluster.kubeconfig().with_file_name("events.jsonl"))
+        .expect("events");
+    for line in events.lines() {
+        let e: Value = serde_json::from_str(line).expect("an event is one JSON line");
+        for key in [
+            "time",
+            "type",
+            "spec",
+            "object",
+            "result",
+            "durationMs",
+            "pluginDigests",
+        ] {
+            assert!(e.get(key).is_some(), "{key} missing in {line}");
+        }
+    }
+    assert!(events.contains(r#""type":"apply""#) && events.contains(r#""type":"status""#));
+}
+
+#[test]
+fn a_policy_that_is_no_longer_rendered_is_pruned_and_nothing_else() {
+    let cluster = Cluster::start();
+    let Some(server) = cluster.test_server("seeds a foreign object") else {
+        return;
+    };
+    assert_eq!(hms(&cluster, &["apply", &example()]).code, 0);
+    // Someone else's policy of the same kind in the same namespace: never pruned.
+    server.insert(
+        "networking.k8s.io",
+        "networkpolicies",
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+               "metadata": {"name": "theirs", "namespace": NS}, "spec": {"podSelector": {}}}),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec = with_policy_renamed(dir.path());
+    let spec = spec.display().to_string();
+    let plan = hms(&cluster, &["plan", &spec]);
+    assert_eq!(plan.code, 2, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("- NetworkPolicy.networking.k8s.io dcaa-secure/dcaa-isolated prune"),
+        "{plan:?}"
+    );
+
+    let run = hms(&cluster, &["apply", &spec]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("NetworkPolicy.networking.k8s.io dcaa-secure/dcaa-isolated pruned"),
+        "{run:?}"
+    );
+    let pruned = run
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(" pruned"))
+        .count();
+    assert_eq!(pruned, 1, "{run:?}");
+    assert!(
+        server
+            .get("networking.k8s.io", "networkpolicies", NS, "dcaa-isolated")
+            .is_none()
+    );
+    assert!(
+        server
+            .get("networking.k8s.io", "networkpolicies", NS, "theirs")
+            .is_some()
+    );
+    assert!(
+        server
+            .get("apps", "deployments", NS, "dcaa-audit")
+            .is_some()
+    );
+    assert!(
+        server
+            .get("", "persistentvolumeclaims", NS, "contract-pdfs")
+            .is_some()
+    );
+}
+
+#[test]
+fn an_existing_object_that_is_not_ours_is_refused_unless_adopted() {
+    let cluster = Cluster::start();
+    let Some(server) = cluster.test_server("seeds a foreign object") else {
+        return;
+    };
+    server.insert(
+        "",
+        "namespaces",
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}),
+    );
+    server.insert(
+        "apps",
+        "deployments",
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "dcaa-audit", "namespace": NS}, "spec": {"replicas": 1}}),
+    );
+    let run = hms(&cluster, &["apply", &example()]);
+    assert_eq!(run.code, 6, "{run:?}");
+    assert!(
+        run.stderr.contains("not part of this spec's apply set")
+            && run
+                .stderr
+                .contains("Deployment.apps dcaa-secure/dcaa-audit"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("--adopt"), "{run:?}");
+    assert!(
+        server
+            .get("", "persistentvolumeclaims", NS, "contract-pdfs")
+            .is_none(),
+        "nothing applied"
+    );
+    assert!(
+        server
+            .get("", "configmaps", NS, "hms-sys-dcaa-secure")
+            .is_none(),
+        "no inventory"
+    );
+
+    let adopt = hms(&cluster, &["apply", &example(), "--adopt"]);
+    assert_eq!(adopt.code, 0, "{adopt:?}");
+    let d = server
+        .get("apps", "deployments", NS, "dcaa-audit")
+        .expect("deployment");
+    assert!(part_of(&d).is_some());
+}
+
+#[test]
+fn a_field_owned_by_another_manager_is_a_conflict_until_forced() {
+    let cluster = Cluster::start();
+    assert_eq!(hms(&cluster, &["apply", &example()]).code, 0);
+    // Another manager takes .spec.replicas with kubectl's server-side apply.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let theirs = dir.path().join("theirs.json");
+    let body = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "dcaa-audit", "namespace": NS}, "spec": {"replicas": 3}});
+    std::fs::write(&theirs, body.to_string()).expect("write");
+    let kubectl = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(cluster.kubeconfig())
+        .args([
+            "apply",
+            "--server-side",
+            "--field-manager",
+            "ops-team",
+            "--force-conflicts",
+            "-f",
+        ])
+        .arg(&theirs)
+        .output()
+        .expect("run kubectl");
+    assert!(
+        kubectl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&kubectl.stderr)
+    );
+
+    let run = hms(&cluster, &["apply", &example()]);
+    assert_eq!(run.code, 6, "{run:?}");
+    let text = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        text.contains("Deployment.apps dcaa-secure/dcaa-audit"),
+        "{run:?}"
+    );
+    assert!(text.contains(".spec.replicas"), "{run:?}");
+    assert!(text.contains("\"ops-team\""), "{run:?}");
+    assert!(
+        text.contains("use --force-conflicts to take ownership"),
+        "{run:?}"
+    );
+
+    let forced = hms(&cluster, &["apply", &example(), "--force-conflicts"]);
+    assert_eq!(forced.code, 0, "{forced:?}");
+    if let Some(server) = cluster.test_server("reads the stored replicas") {
+        let d = server
+            .get("apps", "deployments", NS, "dcaa-audit")
+            .expect("deployment");
+        assert_eq!(d["spec"]["replicas"], 10);
+    }
+}
+
+#[test]
+fn apply_survives_500_429_and_dropped_connections() {
+    let cluster = Cluster::start();
+    let Some(server) = cluster.test_server("injects faults") else {
+        return;
+    };
+    server
+        .faults()
+        .push_for("PATCH", "/deployments/", Fault::Status(500));
+    server.faults().push_for(
+        "PATCH",
+        "/persistentvolumeclaims/",
+        Fault::TooManyRequests {
+            retry_after_secs: 1,
+        },
+    );
+    server
+        .faults()
+        .push_for("PATCH", "/networkpolicies/", Fault::DropConnection);
+    server
+        .faults()
+        .push_for("GET", "/namespaces/", Fault::Status(503));
+    let run = hms(&cluster, &["apply", &example()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(server.faults().pending(), 0, "every fault was hit");
+    assert!(run.stdout.contains("8 created"), "{run:?}");
+    let status = status_until_ready(&cluster);
+    assert_eq!(status.code, 0, "{status:?}");
+}
+
+#[test]
+fn a_refused_spec_applies_nothing_and_dry_run_persists_nothing() {
+    let cluster = Cluster::start();
+    let Some(server) = cluster.test_server("inspects stored objects") else {
+        return;
+    };
+    let dry = hms(&cluster, &["apply", &example(), "--dry-run"]);
+    assert!(dry.stdout.contains("(server dry run)"), "{dry:?}");
+    assert!(
+        server
+            .get("apps", "deployments", NS, "dcaa-audit")
+            .is_none(),
+        "{dry:?}"
+    );
+    let writes_before = server
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .count();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(&bad, "nodePool:\n  name: x\n  cout: 3\n").expect("write");
+    let run = hms(&cluster, &["apply", &bad.display().to_string()]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let writes: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}?{}", r.method, r.path, r.query))
+        .collect();
+    assert_eq!(
+        writes.len(),
+        writes_before,
+        "a refused spec sends no writes: {writes:#?}"
+    );
+}
