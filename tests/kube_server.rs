@@ -359,6 +359,23 @@ fn kubectl_waits_rolls_out_scales_describes_and_deletes() {
         let d = server.get("apps", "deployments", "default", "web")?;
         (d["status"]["readyReplicas"] == 3 && d["status"]["observedGeneration"] == 2).then_some(())
     });
+    ok(kubectl(
+        &kc,
+        &[
+            "set",
+            "image",
+            "deployment/web",
+            "app=registry.example/web:v2",
+        ],
+    ));
+    let path = "jsonpath={.spec.template.spec.containers[0].image}";
+    let out = ok(kubectl(&kc, &["get", "deployment", "web", "-o", path]));
+    assert_eq!(out, "registry.example/web:v2");
+    let out = ok(kubectl(
+        &kc,
+        &["rollout", "status", "deployment/web", "--timeout=50s"],
+    ));
+    assert!(out.contains("successfully rolled out"), "{out}");
     let out = ok(kubectl(&kc, &["describe", "deployment", "web"]));
     assert!(
         out.contains("3 desired | 3 updated | 3 total | 3 available"),

@@ -9,9 +9,10 @@
 //!   plain `APIGroupList`/`APIResourceList` JSON comes back, so clients fall back.
 //! - GET, LIST (label selectors `a=b,c!=d,e in (x,y),f notin (z),g,!h`; field selectors on
 //!   `metadata.name`/`metadata.namespace`), WATCH, POST, PUT (resourceVersion precondition),
-//!   PATCH (server-side apply with managedFields, conflicts and force; merge patch; strategic
-//!   merge patch treated as a merge patch), DELETE (returns the object; a namespace takes its
-//!   objects with it), deletecollection, `dryRun=All`, the `/status` subresource.
+//!   PATCH (server-side apply with managedFields, conflicts and force; merge patch; JSON patch;
+//!   strategic merge patch, approximated: see `patch.rs`), DELETE (returns the object; a
+//!   namespace takes its objects with it), deletecollection, `dryRun=All`, the `/status` and
+//!   `/scale` subresources, and the OpenAPI v3 stubs kubectl probes before `apply`.
 //! - Controllers ([`ServerConfig::controller_delay`]): Deployments get Ready pods and status,
 //!   PVCs bind, MachineDeployments and NodePools get Nodes that become Ready.
 //! - Faults ([`TestServer::faults`]), latency ([`TestServer::set_latency`]) and a request log
@@ -19,9 +20,10 @@
 //!
 //! Not a real API server: no authentication or authorization (any token passes), no admission,
 //! no schema validation or defaulting, no conversion between versions (an object is stored as
-//! sent and served with the requested apiVersion), no Table output, no OpenAPI, no JSON patch;
-//! strategic merge patch replaces lists; resourceVersions are never compacted (no 410 Gone);
-//! server-side apply treats lists of objects that all have `name` (or `type`, `mountPath`,
+//! sent and served with the requested apiVersion), no Table output (kubectl prints NAME and AGE),
+//! no OpenAPI schemas (`kubectl explain` fails), no events, no garbage collector beyond a
+//! deleted namespace's objects and a deleted Deployment's or pool's pods and nodes; watches are
+//! never compacted (no 410 Gone), no HTTP/2, no TLS; server-side apply treats lists of objects that all have `name` (or `type`, `mountPath`,
 //! `containerPort`) as keyed by it and every other list as atomic.
 //!
 //! ## Against a real cluster
@@ -45,6 +47,7 @@ mod faults;
 mod fields;
 mod http;
 mod kubeconfig;
+mod patch;
 mod rest;
 mod scale;
 mod select;

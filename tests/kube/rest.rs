@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::apply;
 use super::discovery::ResourceType;
 use super::http::{Request, Response};
+use super::patch as patches;
 use super::select::Selector;
 use super::server::{Shared, status};
 use super::store::{Inner, Key};
@@ -272,31 +273,19 @@ fn update(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
     Response::json(200, &write(&mut store, req, t, &key, new))
 }
 
-/// RFC 7386 JSON merge patch.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    match patch.as_object() {
-        Some(p) => {
-            if !target.is_object() {
-                *target = json!({});
-            }
-            for (k, v) in p {
-                if v.is_null() {
-                    if let Some(m) = target.as_object_mut() {
-                        m.remove(k);
-                    }
-                } else {
-                    merge_patch(&mut target[k.as_str()], v);
-                }
-            }
-        }
-        None => *target = patch.clone(),
-    }
-}
-
 fn patch(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
-    let body = match parse_body(req) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let json_patch = req
+        .header("Content-Type")
+        .is_some_and(|c| c.starts_with("application/json-patch+json"));
+    let body = match json_patch {
+        true => match serde_json::from_slice::<Value>(&req.body) {
+            Ok(v) => v,
+            Err(e) => return error(400, "BadRequest", &format!("invalid JSON patch: {e}")),
+        },
+        false => match parse_body(req) {
+            Ok(v) => v,
+            Err(r) => return r,
+        },
     };
     let content_type = req
         .header("Content-Type")
@@ -344,12 +333,24 @@ fn patch(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
                 Err(conflicts) => return conflict(conflicts),
             }
         }
-        "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
+        "application/merge-patch+json"
+        | "application/strategic-merge-patch+json"
+        | "application/json-patch+json" => {
             let Some(old) = old.clone() else {
                 return t.not_found(name);
             };
             let mut new = old.clone();
-            merge_patch(&mut new, &body);
+            match content_type {
+                "application/merge-patch+json" => patches::merge_patch(&mut new, &body),
+                "application/strategic-merge-patch+json" => {
+                    patches::strategic_merge(&mut new, &body)
+                }
+                _ => {
+                    if let Err(e) = patches::json_patch(&mut new, &body) {
+                        return error(422, "Invalid", &e);
+                    }
+                }
+            }
             let mut new = combine(t, &old, new);
             apply::record_update(Some(&old), &mut new, &manager(req), &t.gv());
             new

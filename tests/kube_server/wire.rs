@@ -390,3 +390,63 @@ fn a_watch_with_a_selector_sees_objects_enter_and_leave_it() {
         "true"
     );
 }
+
+#[test]
+fn strategic_merge_and_json_patches_work_like_kubectl_expects() {
+    let server = TestServer::start();
+    let r = call(
+        &server,
+        "PATCH",
+        &format!("{DEPLOY}/web?fieldManager=m"),
+        APPLY,
+        &deployment("web", 1),
+    );
+    assert_eq!(r.status, 201);
+    // `kubectl set image` style: a container list item merged by name, directives dropped.
+    let smp = json!({"spec": {"template": {"spec": {
+        "$setElementOrder/containers": [{"name": "app"}],
+        "containers": [{"name": "app", "image": "registry.example/web:v2"}]}}}});
+    let r = call(
+        &server,
+        "PATCH",
+        &format!("{DEPLOY}/web"),
+        "application/strategic-merge-patch+json",
+        &smp.to_string(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let spec = &r.body["spec"]["template"]["spec"];
+    assert_eq!(
+        spec["containers"],
+        json!([{"name": "app", "image": "registry.example/web:v2"}])
+    );
+    assert!(spec.get("$setElementOrder/containers").is_none());
+    let jp = json!([
+        {"op": "test", "path": "/spec/replicas", "value": 1},
+        {"op": "replace", "path": "/spec/replicas", "value": 4},
+        {"op": "add", "path": "/metadata/labels/tier", "value": "web"},
+    ]);
+    let r = call(
+        &server,
+        "PATCH",
+        &format!("{DEPLOY}/web"),
+        "application/json-patch+json",
+        &jp.to_string(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (
+            r.body["spec"]["replicas"].as_u64(),
+            r.body["metadata"]["labels"]["tier"].as_str()
+        ),
+        (Some(4), Some("web"))
+    );
+    let bad = json!([{"op": "test", "path": "/spec/replicas", "value": 1}]);
+    let r = call(
+        &server,
+        "PATCH",
+        &format!("{DEPLOY}/web"),
+        "application/json-patch+json",
+        &bad.to_string(),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+}
