@@ -2,6 +2,7 @@
 //! and raw HTTP. Every test starts its own server.
 
 mod controllers;
+mod faults;
 mod wire;
 
 use std::io::{BufRead, BufReader};
