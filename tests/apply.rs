@@ -384,3 +384,98 @@ fn a_refused_spec_applies_nothing_and_dry_run_persists_nothing() {
         "a refused spec sends no writes: {writes:#?}"
     );
 }
+
+/// The example with `workload.replicas` changed, in `dir`.
+fn with_replicas(dir: &Path, replicas: u32) -> String {
+    let text = std::fs::read_to_string(support::example()).expect("example");
+    assert!(
+        text.contains("  replicas: 10"),
+        "the example has 10 replicas"
+    );
+    let path = dir.join("dcaa_cluster.yml");
+    let text = text.replace("  replicas: 10", &format!("  replicas: {replicas}"));
+    std::fs::write(&path, text).expect("write spec");
+    path.display().to_string()
+}
+
+#[test]
+fn apply_wait_returns_once_ready_and_plan_shows_field_diffs() {
+    let cluster = Cluster::start();
+    let run = hms(
+        &cluster,
+        &["apply", &example(), "--wait", "--timeout", "60s"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.ends_with("✔ Workload running (10 pods)\n"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("✔ Node pool created (10/10 ready)"),
+        "{run:?}"
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec = with_replicas(dir.path(), 4);
+    let plan = hms(&cluster, &["diff", &spec]);
+    assert_eq!(plan.code, 2, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("~ Deployment.apps dcaa-secure/dcaa-audit update"),
+        "{plan:?}"
+    );
+    assert!(plan.stdout.contains("-  replicas: 10"), "{plan:?}");
+    assert!(plan.stdout.contains("+  replicas: 4"), "{plan:?}");
+    assert!(
+        plan.stdout.contains("= Namespace dcaa-secure unchanged"),
+        "{plan:?}"
+    );
+    assert!(plan.stdout.contains("1 changes"), "{plan:?}");
+}
+
+#[test]
+fn an_interrupted_apply_leaves_an_inventory_and_the_next_apply_converges() {
+    let cluster = Cluster::start();
+    let Some(server) = cluster.test_server("injects faults") else {
+        return;
+    };
+    // More 500s than apply's bounded retries: the workload step fails for good.
+    for _ in 0..6 {
+        server
+            .faults()
+            .push_for("PATCH", "/deployments/", Fault::Status(500));
+    }
+    let run = hms(&cluster, &["apply", &example()]);
+    assert_eq!(run.code, 6, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("✗ Deployment.apps dcaa-secure/dcaa-audit failed"),
+        "{run:?}"
+    );
+    assert!(
+        server
+            .get("apps", "deployments", NS, "dcaa-audit")
+            .is_none()
+    );
+    let parent = server
+        .get("", "configmaps", NS, "hms-sys-dcaa-secure")
+        .expect("the inventory is written before the objects");
+    let gks = parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        gks.contains("Deployment.apps"),
+        "superset before applying: {gks}"
+    );
+
+    let again = hms(&cluster, &["apply", &example()]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(
+        again
+            .stdout
+            .contains("1 created, 0 configured, 7 unchanged"),
+        "{again:?}"
+    );
+    assert_eq!(status_until_ready(&cluster).code, 0);
+}

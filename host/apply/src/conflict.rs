@@ -69,7 +69,7 @@ mod tests {
             "details": {"causes": [{"reason": "FieldManagerConflict",
                 "message": "conflict with \"kubectl\" using apps/v1", "field": ".spec.replicas"}]}
         }))
-        .unwrap();
+        .expect("a Status");
         let c = Conflict::from_status("Deployment.apps ns/web", &status);
         assert_eq!(c.fields, vec![(".spec.replicas".into(), "kubectl".into())]);
         let text = c.to_string();

@@ -11,6 +11,7 @@ pub mod events;
 mod ops;
 pub mod plan;
 mod prune;
+mod readiness;
 pub mod status;
 
 use std::fmt;

@@ -74,6 +74,12 @@ pub enum Command {
         /// Take over existing objects that are not part of this spec's apply set.
         #[arg(long)]
         adopt: bool,
+        /// After applying, follow the status until everything is ready (exit 7 if not in time).
+        #[arg(long)]
+        wait: bool,
+        /// How long --wait follows, e.g. `5m`.
+        #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
+        timeout: Duration,
         #[command(flatten)]
         plugins: PluginArgs,
     },
@@ -223,6 +229,8 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
             dry_run,
             force_conflicts,
             adopt,
+            wait,
+            timeout,
             plugins,
         } => {
             let options = hms_apply::ApplyOptions {
@@ -235,6 +243,7 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
                 spec: &spec,
                 cluster: &cluster,
                 options,
+                wait: wait.then_some(timeout),
             };
             let (rendered, events) = match prepare_cluster(&req, &plugins, json, err)? {
                 Ok(r) => r,
@@ -256,6 +265,7 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
                 spec: &spec,
                 cluster: &cluster,
                 options,
+                wait: None,
             };
             // Terraform's -detailed-exitcode: a spec that does not render is an error (1).
             let Ok((rendered, events)) = prepare_cluster(&req, &plugins, json, err)? else {
@@ -275,7 +285,11 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
             namespace.as_deref(),
             &cluster,
             output == ListFormat::Json,
-            watch.then_some(timeout),
+            if watch {
+                cmd_apply::Follow::Watch(timeout)
+            } else {
+                cmd_apply::Follow::Once
+            },
             out,
             err,
         ),

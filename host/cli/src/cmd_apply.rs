@@ -65,6 +65,8 @@ pub struct ApplyRequest<'a> {
     pub spec: &'a Path,
     pub cluster: &'a ClusterArgs,
     pub options: ApplyOptions,
+    /// `--wait`: follow the status until ready, at most this long.
+    pub wait: Option<Duration>,
 }
 
 /// The rendered objects as hms-apply wants them, and the set they belong to.
@@ -188,7 +190,14 @@ pub fn apply(
                 }
                 return Ok(exit::CLUSTER);
             }
-            Ok(exit::OK)
+            match req.wait {
+                Some(timeout) if !req.options.dry_run => {
+                    let ns = Some(set.namespace.as_str());
+                    let how = Follow::Wait(timeout);
+                    status(&set.spec, ns, req.cluster, false, how, out, err)
+                }
+                _ => Ok(exit::OK),
+            }
         }
         Err(e) => {
             writeln!(err, "error[HMS-APPLY]: {e}")?;
@@ -252,11 +261,16 @@ pub fn status(
     namespace: Option<&str>,
     cluster: &ClusterArgs,
     json: bool,
-    watch: Option<Duration>,
+    follow: Follow,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let events = cluster.sink(name, None)?;
+    let (kind, watch) = match follow {
+        Follow::Once => ("status", None),
+        Follow::Watch(d) => ("status", Some(d)),
+        Follow::Wait(d) => ("wait", Some(d)),
+    };
     let deadline = watch.map(|d| Instant::now() + d);
     let result = hms_apply::block_on(async {
         let client = hms_apply::connect(&cluster.target()).await?;
@@ -266,7 +280,9 @@ pub fn status(
             let lines = hms_apply::status(&client, name, namespace).await?;
             let ready = lines.iter().all(|l| l.state == State::Ready);
             let outcome = if ready { "ready" } else { "inProgress" };
-            events.emit("status", None, outcome, start.elapsed(), None);
+            let reasons: Vec<String> = lines.iter().filter_map(|l| l.reason.clone()).collect();
+            let message = (!reasons.is_empty()).then(|| reasons.join("; "));
+            events.emit(kind, None, outcome, start.elapsed(), message);
             if last.as_ref() != Some(&lines) {
                 print_status(&lines, json, &mut *out);
             }
@@ -286,6 +302,14 @@ pub fn status(
             Ok(exit::CLUSTER)
         }
     }
+}
+
+/// How `status` runs: once, following until ready (`--watch`), or after apply (`--wait`).
+#[derive(Clone, Copy, Debug)]
+pub enum Follow {
+    Once,
+    Watch(Duration),
+    Wait(Duration),
 }
 
 fn print_status(lines: &[hms_apply::Line], json: bool, out: &mut dyn Write) {
