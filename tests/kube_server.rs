@@ -1,6 +1,7 @@
 //! The Kubernetes API test server (`tests/kube`) seen from real clients: the installed `kubectl`
 //! and raw HTTP. Every test starts its own server.
 
+mod concurrency;
 mod controllers;
 mod faults;
 mod wire;
