@@ -479,3 +479,26 @@ fn an_interrupted_apply_leaves_an_inventory_and_the_next_apply_converges() {
     );
     assert_eq!(status_until_ready(&cluster).code, 0);
 }
+
+#[test]
+fn the_cluster_commands_parse_and_fail_clearly_without_a_cluster() {
+    use clap::CommandFactory;
+    hms_sys::Cli::command().debug_assert();
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-kubeconfig");
+    let missing = missing.display().to_string();
+    let run = support::hms(&["status", NS, "--kubeconfig", &missing]);
+    assert_eq!(run.code, 6, "{run:?}");
+    assert!(run.stderr.contains("cannot load the kubeconfig"), "{run:?}");
+
+    let cluster = Cluster::start();
+    let unknown = hms(&cluster, &["status", "never-applied"]);
+    assert_eq!(unknown.code, 6, "{unknown:?}");
+    assert!(
+        unknown
+            .stderr
+            .contains("no hms-sys inventory for spec \"never-applied\""),
+        "{unknown:?}"
+    );
+}
