@@ -182,7 +182,7 @@ fn namespace_missing(store: &Inner, t: &Target) -> Option<Response> {
 /// Stores `obj` unless this is a dry run, where the would-be object is returned.
 fn write(store: &mut Inner, req: &Request, t: &Target, key: &Key, obj: Value) -> Value {
     if dry_run(req) {
-        t.present(obj)
+        t.present(store.preview(key, obj))
     } else {
         t.present(store.put(key, obj))
     }

@@ -125,7 +125,7 @@ impl Inner {
     /// generation; tells the subscribers. Returns the stored object.
     /// Like the API server, a write that changes nothing (managedFields times aside) is a no-op:
     /// no new resourceVersion, no event.
-    pub fn put(&mut self, key: &Key, mut obj: Value) -> Value {
+    pub fn put(&mut self, key: &Key, obj: Value) -> Value {
         if let Some(old) = self.objects.get(key)
             && comparable(old, key) == comparable(&obj, key)
         {
@@ -133,7 +133,38 @@ impl Inner {
         }
         self.rv += 1;
         let previous = self.objects.get(key).cloned();
-        let old = previous.as_ref();
+        let kind = if previous.is_some() {
+            "MODIFIED"
+        } else {
+            "ADDED"
+        };
+        let obj = self.stamp(key, obj, previous.as_ref(), self.rv);
+        if previous.is_none() {
+            self.uid += 1;
+        }
+        self.objects.insert(key.clone(), obj.clone());
+        self.emit(kind, key, obj.clone(), previous);
+        obj
+    }
+
+    /// What a dry run of `put` would store: the same stamps, nothing written. A new object gets
+    /// no resourceVersion (`""`).
+    pub fn preview(&self, key: &Key, obj: Value) -> Value {
+        let old = self.objects.get(key);
+        if let Some(old) = old
+            && comparable(old, key) == comparable(&obj, key)
+        {
+            return old.clone();
+        }
+        let rv = old.and(Some(self.rv + 1));
+        let mut out = self.stamp(key, obj, old, rv.unwrap_or(0));
+        if rv.is_none() {
+            out["metadata"]["resourceVersion"] = json!("");
+        }
+        out
+    }
+
+    fn stamp(&self, key: &Key, mut obj: Value, old: Option<&Value>, rv: u64) -> Value {
         let meta = &mut obj["metadata"];
         if !meta.is_object() {
             *meta = json!({});
@@ -142,26 +173,21 @@ impl Inner {
         if !key.namespace.is_empty() {
             meta["namespace"] = json!(key.namespace);
         }
-        meta["resourceVersion"] = json!(self.rv.to_string());
-        let kind = match old {
+        meta["resourceVersion"] = json!(rv.to_string());
+        match old {
             Some(old) => {
                 meta["uid"] = old["metadata"]["uid"].clone();
                 meta["creationTimestamp"] = old["metadata"]["creationTimestamp"].clone();
                 let generation = old["metadata"]["generation"].as_u64().unwrap_or(1);
                 let changed = content(old) != content(&obj);
                 obj["metadata"]["generation"] = json!(generation + u64::from(changed));
-                "MODIFIED"
             }
             None => {
-                self.uid += 1;
-                meta["uid"] = json!(format!("00000000-0000-4000-8000-{:012x}", self.uid));
+                meta["uid"] = json!(format!("00000000-0000-4000-8000-{:012x}", self.uid + 1));
                 meta["creationTimestamp"] = json!(now_rfc3339());
                 meta["generation"] = json!(1);
-                "ADDED"
             }
-        };
-        self.objects.insert(key.clone(), obj.clone());
-        self.emit(kind, key, obj.clone(), previous);
+        }
         obj
     }
 

@@ -22,6 +22,42 @@ fn apply_dry_run_stores_nothing_and_apply_needs_a_field_manager() {
             .get("apps", "deployments", "default", "web")
             .is_none()
     );
+    assert_eq!(r.body["metadata"]["generation"], 1);
+    assert!(r.body["metadata"]["uid"].is_string());
+    // On an existing object a dry run shows the generation the change would make.
+    let url = format!("{DEPLOY}/web?fieldManager=m");
+    assert_eq!(
+        call(&server, "PATCH", &url, APPLY, &deployment("web", 1)).status,
+        201
+    );
+    let r = call(
+        &server,
+        "PATCH",
+        &format!("{url}&dryRun=All"),
+        APPLY,
+        &deployment("web", 5),
+    );
+    assert_eq!(
+        (r.status, r.body["metadata"]["generation"].as_u64()),
+        (200, Some(2)),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        server
+            .get("apps", "deployments", "default", "web")
+            .expect("stored")["spec"]["replicas"],
+        1
+    );
+    let same = call(
+        &server,
+        "PATCH",
+        &format!("{url}&dryRun=All"),
+        APPLY,
+        &deployment("web", 1),
+    );
+    assert_eq!(same.body["metadata"]["generation"], 1, "{}", same.body);
+    call(&server, "DELETE", &format!("{DEPLOY}/web"), "", "");
     let r = call(
         &server,
         "PATCH",
