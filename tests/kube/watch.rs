@@ -22,7 +22,15 @@ fn line(kind: &str, object: Value) -> Vec<u8> {
 
 pub fn serve(shared: &Shared, req: &Request, t: &Target) -> Response {
     let parse = |p: &str| Selector::parse(req.param(p).unwrap_or(""));
-    let (labels, fields) = match (parse("labelSelector"), parse("fieldSelector")) {
+    // A watch on one named object (`.../configmaps/NAME?watch=true`) selects it by name.
+    let field_text = match t.name {
+        Some(name) => format!(
+            "{},metadata.name={name}",
+            req.param("fieldSelector").unwrap_or("")
+        ),
+        None => req.param("fieldSelector").unwrap_or("").to_string(),
+    };
+    let (labels, fields) = match (parse("labelSelector"), Selector::parse(&field_text)) {
         (Ok(l), Ok(f)) => (l, f),
         (Err(e), _) | (_, Err(e)) => return Response::json(400, &status(400, "BadRequest", &e)),
     };

@@ -423,3 +423,32 @@ fn strategic_merge_and_json_patches_work_like_kubectl_expects() {
     );
     assert_eq!(r.status, 422, "{}", r.body);
 }
+
+#[test]
+fn a_watch_on_one_named_object_sees_only_it() {
+    let server = TestServer::start();
+    let cms = "/api/v1/namespaces/default/configmaps";
+    let events = watch_events(server.addr(), &format!("{cms}/b?watch=true"), 1, || {
+        call(
+            &server,
+            "POST",
+            cms,
+            "application/json",
+            &configmap("a", json!({})),
+        );
+        call(
+            &server,
+            "POST",
+            cms,
+            "application/json",
+            &configmap("b", json!({})),
+        );
+    });
+    assert_eq!(
+        (
+            events[0]["type"].as_str(),
+            events[0]["object"]["metadata"]["name"].as_str()
+        ),
+        (Some("ADDED"), Some("b"))
+    );
+}
