@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hms_plugin::{Cache, Limits, PluginSource, Runtime};
 
-use crate::cmd_apply::{self, ApplyRequest, ClusterArgs};
+use crate::cluster_cli::{self, ApplyArgs, PlanArgs, StatusArgs};
 use crate::exit;
 use crate::output::{self, Format};
 use crate::pipeline::{self, Failure};
@@ -60,60 +60,12 @@ pub enum Command {
         plugins: PluginArgs,
     },
     /// Render the spec and server-side apply it to the cluster (prunes what the spec dropped).
-    Apply {
-        /// The spec file.
-        spec: PathBuf,
-        #[command(flatten)]
-        cluster: ClusterArgs,
-        /// Server-side dry run: the cluster checks everything and persists nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Take ownership of fields that another field manager owns.
-        #[arg(long)]
-        force_conflicts: bool,
-        /// Take over existing objects that are not part of this spec's apply set.
-        #[arg(long)]
-        adopt: bool,
-        /// After applying, follow the status until everything is ready (exit 7 if not in time).
-        #[arg(long)]
-        wait: bool,
-        /// How long --wait follows, e.g. `5m`.
-        #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
-        timeout: Duration,
-        #[command(flatten)]
-        plugins: PluginArgs,
-    },
+    Apply(ApplyArgs),
     /// What apply would create, update, prune or leave unchanged (exit 0 none, 2 changes, 1 error).
     #[command(visible_alias = "diff")]
-    Plan {
-        /// The spec file.
-        spec: PathBuf,
-        #[command(flatten)]
-        cluster: ClusterArgs,
-        /// Plan as if --adopt were given to apply.
-        #[arg(long)]
-        adopt: bool,
-        #[command(flatten)]
-        plugins: PluginArgs,
-    },
+    Plan(PlanArgs),
     /// The four status lines of an applied spec, from the live cluster.
-    Status {
-        /// The spec's name (nodePool.name unless the spec sets metadata.name).
-        name: String,
-        /// The spec's namespace [default: NAME, else searched].
-        #[arg(short, long)]
-        namespace: Option<String>,
-        #[command(flatten)]
-        cluster: ClusterArgs,
-        #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
-        output: ListFormat,
-        /// Follow the status until everything is ready or the timeout passes.
-        #[arg(long)]
-        watch: bool,
-        /// How long --watch follows, e.g. `5m`.
-        #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
-        timeout: Duration,
-    },
+    Status(StatusArgs),
     /// Inspect plugins.
     Plugins {
         #[command(subcommand)]
@@ -223,76 +175,9 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
             )?;
             Ok(exit::OK)
         }
-        Command::Apply {
-            spec,
-            cluster,
-            dry_run,
-            force_conflicts,
-            adopt,
-            wait,
-            timeout,
-            plugins,
-        } => {
-            let options = hms_apply::ApplyOptions {
-                dry_run,
-                force_conflicts,
-                adopt,
-                ..Default::default()
-            };
-            let req = ApplyRequest {
-                spec: &spec,
-                cluster: &cluster,
-                options,
-                wait: wait.then_some(timeout),
-            };
-            let (rendered, events) = match prepare_cluster(&req, &plugins, json, err)? {
-                Ok(r) => r,
-                Err(code) => return Ok(code),
-            };
-            cmd_apply::apply(&req, &rendered, &events, out, err)
-        }
-        Command::Plan {
-            spec,
-            cluster,
-            adopt,
-            plugins,
-        } => {
-            let options = hms_apply::ApplyOptions {
-                adopt,
-                ..Default::default()
-            };
-            let req = ApplyRequest {
-                spec: &spec,
-                cluster: &cluster,
-                options,
-                wait: None,
-            };
-            // Terraform's -detailed-exitcode: a spec that does not render is an error (1).
-            let Ok((rendered, events)) = prepare_cluster(&req, &plugins, json, err)? else {
-                return Ok(exit::ERROR);
-            };
-            cmd_apply::plan(&req, &rendered, &events, out, err)
-        }
-        Command::Status {
-            name,
-            namespace,
-            cluster,
-            output,
-            watch,
-            timeout,
-        } => cmd_apply::status(
-            &name,
-            namespace.as_deref(),
-            &cluster,
-            output == ListFormat::Json,
-            if watch {
-                cmd_apply::Follow::Watch(timeout)
-            } else {
-                cmd_apply::Follow::Once
-            },
-            out,
-            err,
-        ),
+        Command::Apply(args) => cluster_cli::apply(args, json, out, err),
+        Command::Plan(args) => cluster_cli::plan(args, json, out, err),
+        Command::Status(args) => cluster_cli::status(args, out, err),
         Command::Plugins {
             command: PluginsCommand::List { output, plugins },
         } => {
@@ -307,7 +192,7 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
 }
 
 /// Loads the spec and plugins and renders; on failure reports and returns the exit code.
-fn prepare(
+pub(crate) fn prepare(
     spec: &std::path::Path,
     args: &PluginArgs,
     json: bool,
@@ -333,51 +218,6 @@ fn prepare(
             Err(report(err, failure.problems(), json, code))
         }
     }
-}
-
-/// Renders for `apply`/`plan` and emits the render and gate events; `Err(code)` when render
-/// failed (the problems are reported).
-fn prepare_cluster(
-    req: &ApplyRequest<'_>,
-    args: &PluginArgs,
-    json: bool,
-    err: &mut dyn Write,
-) -> anyhow::Result<Result<(pipeline::Rendered, hms_apply::events::Sink), u8>> {
-    let start = std::time::Instant::now();
-    let name = req.spec.display().to_string();
-    match prepare(req.spec, args, json, err) {
-        Ok(rendered) => {
-            let spec = hms_spec::load(req.spec)
-                .map(|d| d.spec.name().to_string())
-                .unwrap_or(name);
-            let events = req.cluster.sink(&spec, Some(&rendered))?;
-            events.emit("render", None, "ok", start.elapsed(), None);
-            if let Some(b) = &rendered.baseline {
-                events.emit("gate", None, "passed", start.elapsed(), Some(b.clone()));
-            }
-            Ok(Ok((rendered, events)))
-        }
-        Err(code) => {
-            let events = req.cluster.sink(&name, None)?;
-            let (kind, result) = if code == exit::BASELINE {
-                ("gate", "refused")
-            } else {
-                ("render", "failed")
-            };
-            events.emit(
-                kind,
-                None,
-                result,
-                start.elapsed(),
-                Some(format!("exit {code}")),
-            );
-            Ok(Err(code))
-        }
-    }
-}
-
-fn parse_duration_arg(v: &str) -> Result<Duration, String> {
-    parse_duration(v).ok_or_else(|| format!("{v:?} is not a duration like 30s or 5m"))
 }
 
 /// The bundled plugins plus `--plugin` files; on failure the problems and the exit code.

@@ -9,6 +9,7 @@
 pub mod bundled;
 pub mod checks;
 mod cli;
+mod cluster_cli;
 mod cmd_apply;
 pub mod kinds;
 pub mod output;

@@ -1,0 +1,180 @@
+//! The clap arguments of `apply`, `plan` and `status`, and their glue to the render pipeline.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::cli::{ListFormat, PluginArgs, parse_duration, prepare};
+use crate::cmd_apply::{self, ApplyRequest, ClusterArgs, Follow};
+use crate::exit;
+use crate::pipeline;
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// The spec file.
+    pub spec: PathBuf,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Server-side dry run: the cluster checks everything and persists nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Take ownership of fields that another field manager owns.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Take over existing objects that are not part of this spec's apply set.
+    #[arg(long)]
+    pub adopt: bool,
+    /// After applying, follow the status until everything is ready (exit 7 if not in time).
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait follows, e.g. `5m`.
+    #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
+    pub timeout: Duration,
+    #[command(flatten)]
+    pub plugins: PluginArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// The spec file.
+    pub spec: PathBuf,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Plan as if --adopt were given to apply.
+    #[arg(long)]
+    pub adopt: bool,
+    #[command(flatten)]
+    pub plugins: PluginArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// The spec's name (nodePool.name unless the spec sets metadata.name).
+    pub name: String,
+    /// The spec's namespace [default: NAME, else searched].
+    #[arg(short, long)]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+    pub output: ListFormat,
+    /// Follow the status until everything is ready or the timeout passes.
+    #[arg(long)]
+    pub watch: bool,
+    /// How long --watch follows, e.g. `5m`.
+    #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
+    pub timeout: Duration,
+}
+
+pub fn apply(
+    a: ApplyArgs,
+    json: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let options = hms_apply::ApplyOptions {
+        dry_run: a.dry_run,
+        force_conflicts: a.force_conflicts,
+        adopt: a.adopt,
+        ..Default::default()
+    };
+    let req = ApplyRequest {
+        spec: &a.spec,
+        cluster: &a.cluster,
+        options,
+        wait: a.wait.then_some(a.timeout),
+    };
+    let (rendered, events) = match prepare_cluster(&req, &a.plugins, json, err)? {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
+    cmd_apply::apply(&req, &rendered, &events, out, err)
+}
+
+pub fn plan(
+    a: PlanArgs,
+    json: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let options = hms_apply::ApplyOptions {
+        adopt: a.adopt,
+        ..Default::default()
+    };
+    let req = ApplyRequest {
+        spec: &a.spec,
+        cluster: &a.cluster,
+        options,
+        wait: None,
+    };
+    // Terraform's -detailed-exitcode: a spec that does not render is an error (1).
+    let Ok((rendered, events)) = prepare_cluster(&req, &a.plugins, json, err)? else {
+        return Ok(exit::ERROR);
+    };
+    cmd_apply::plan(&req, &rendered, &events, out, err)
+}
+
+pub fn status(a: StatusArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let follow = if a.watch {
+        Follow::Watch(a.timeout)
+    } else {
+        Follow::Once
+    };
+    let json = a.output == ListFormat::Json;
+    cmd_apply::status(
+        &a.name,
+        a.namespace.as_deref(),
+        &a.cluster,
+        json,
+        follow,
+        out,
+        err,
+    )
+}
+
+/// Renders for `apply`/`plan` and emits the render and gate events; `Err(code)` when render
+/// failed (the problems are reported).
+fn prepare_cluster(
+    req: &ApplyRequest<'_>,
+    args: &PluginArgs,
+    json: bool,
+    err: &mut dyn Write,
+) -> anyhow::Result<Result<(pipeline::Rendered, hms_apply::events::Sink), u8>> {
+    let start = std::time::Instant::now();
+    let name = req.spec.display().to_string();
+    match prepare(req.spec, args, json, err) {
+        Ok(rendered) => {
+            let spec = hms_spec::load(req.spec)
+                .map(|d| d.spec.name().to_string())
+                .unwrap_or(name);
+            let events = req.cluster.sink(&spec, Some(&rendered))?;
+            events.emit("render", None, "ok", start.elapsed(), None);
+            if let Some(b) = &rendered.baseline {
+                events.emit("gate", None, "passed", start.elapsed(), Some(b.clone()));
+            }
+            Ok(Ok((rendered, events)))
+        }
+        Err(code) => {
+            let events = req.cluster.sink(&name, None)?;
+            let (kind, result) = if code == exit::BASELINE {
+                ("gate", "refused")
+            } else {
+                ("render", "failed")
+            };
+            events.emit(
+                kind,
+                None,
+                result,
+                start.elapsed(),
+                Some(format!("exit {code}")),
+            );
+            Ok(Err(code))
+        }
+    }
+}
+
+fn parse_duration_arg(v: &str) -> Result<Duration, String> {
+    parse_duration(v).ok_or_else(|| format!("{v:?} is not a duration like 30s or 5m"))
+}
