@@ -81,6 +81,9 @@ fn apply_survives_500_429_and_dropped_connections() {
     server
         .faults()
         .push_for("GET", "/namespaces/", Fault::Status(503));
+    server
+        .faults()
+        .push_for("PATCH", "/serviceaccounts/", Fault::Conflict409);
     let run = hms(&cluster, &["apply", &example()]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(server.faults().pending(), 0, "every fault was hit");

@@ -143,10 +143,22 @@ pub fn retry_delay(e: &kube::Error, attempt: u32) -> Option<Duration> {
                 .map(|s| Duration::from_secs(u64::from(s).min(30)));
             Some(server.unwrap_or(backoff))
         }
+        // "The object has been modified": optimistic concurrency, not a field-manager conflict.
+        kube::Error::Api(s) if s.code == 409 && !is_field_conflict(s) => Some(backoff),
         kube::Error::Api(_) => None,
         kube::Error::HyperError(_) | kube::Error::Service(_) => Some(backoff),
         _ => None,
     }
+}
+
+/// A 409 that names fields owned by other managers (server-side apply), never retried.
+pub fn is_field_conflict(s: &kube::core::Status) -> bool {
+    let named = s.details.as_ref().is_some_and(|d| {
+        d.causes
+            .iter()
+            .any(|c| c.reason == "FieldManagerConflict" || !c.field.is_empty())
+    });
+    named || s.message.starts_with("Apply failed with")
 }
 
 /// A kube error as ours, naming the object.
@@ -207,12 +219,27 @@ mod tests {
             retry_delay(&api(500, 0), 9),
             Some(Duration::from_millis(1600))
         );
-        assert_eq!(retry_delay(&api(409, 0), 1), None);
+        // A 409 without field-manager causes is optimistic concurrency: retried.
+        assert_eq!(
+            retry_delay(&api(409, 0), 1),
+            Some(Duration::from_millis(100))
+        );
         assert_eq!(retry_delay(&api(404, 0), 1), None);
         assert_eq!(
             retry_delay(&api(429, 600), 1),
             Some(Duration::from_secs(30))
         );
+    }
+
+    #[test]
+    fn field_conflicts_are_not_retried() {
+        let s: Status = serde_json::from_value(serde_json::json!({
+            "code": 409, "reason": "Conflict",
+            "message": "Apply failed with 1 conflict: conflict with \"kubectl\": .spec.replicas",
+            "details": {"causes": [{"reason": "FieldManagerConflict", "field": ".spec.replicas"}]}
+        }))
+        .expect("a Status");
+        assert_eq!(retry_delay(&kube::Error::Api(Box::new(s)), 1), None);
     }
 
     #[test]

@@ -281,7 +281,7 @@ pub(crate) async fn ssa(
     let attempt = || api.patch(&item.r.name, &pp, &patch);
     match client::retry_raw(&what, attempt).await {
         Ok(o) => Ok(o),
-        Err(kube::Error::Api(s)) if s.code == 409 => {
+        Err(kube::Error::Api(s)) if s.code == 409 && client::is_field_conflict(&s) => {
             Err(Error::Conflict(Box::new(Conflict::from_status(&what, &s))))
         }
         Err(e) => Err(api_error(&what, e)),
@@ -348,8 +348,11 @@ async fn write_parent(
     let value = applyset::parent(set, group_kinds);
     let api = parent_api(client, &set.namespace);
     let name = applyset::parent_name(&set.spec);
-    let mut pp = PatchParams::apply(FIELD_MANAGER).force();
-    pp.dry_run = opts.dry_run;
+    if opts.dry_run {
+        // Bookkeeping only; and on a fresh cluster its namespace does not exist yet.
+        return Ok(());
+    }
+    let pp = PatchParams::apply(FIELD_MANAGER).force();
     let patch = Patch::Apply(&value);
     retry(&parent_ref(set).to_string(), || {
         api.patch(&name, &pp, &patch)
