@@ -373,3 +373,20 @@ fn the_cluster_commands_parse_and_fail_clearly_without_a_cluster() {
         "{unknown:?}"
     );
 }
+
+#[test]
+fn status_watch_follows_until_ready() {
+    let cluster = Cluster::start();
+    assert_eq!(hms(&cluster, &["apply", &example()]).code, 0);
+    let run = hms(&cluster, &["status", NS, "--watch", "--timeout", "60s"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.ends_with(
+            "✔ Node pool created (10/10 ready)\n\
+             ✔ Volume encrypted & mounted (/data/pdfs)\n\
+             ✔ Network policy enforced (egress: DENY)\n\
+             ✔ Workload running (10 pods)\n"
+        ),
+        "{run:?}"
+    );
+}
