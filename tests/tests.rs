@@ -3,6 +3,8 @@
 mod support;
 
 mod apply;
+mod apply_dir;
+mod bench_apply;
 mod cache;
 mod hostile;
 mod kube;
