@@ -12,4 +12,5 @@ mod kube_server;
 mod psa;
 mod render;
 mod schemas;
+mod serve;
 mod spec_errors;
