@@ -8,6 +8,7 @@ use clap::Args;
 
 use crate::cli::{ListFormat, PluginArgs, parse_duration, prepare};
 use crate::cmd_apply::{self, ApplyRequest, ClusterArgs, Follow};
+use crate::dir_target::{self, ApplyTarget};
 use crate::exit;
 use crate::pipeline;
 
@@ -17,6 +18,9 @@ pub struct ApplyArgs {
     pub spec: PathBuf,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// Where to apply: `cluster`, or `dir:PATH` (files for a GitOps tool; no kubeconfig needed).
+    #[arg(long, value_name = "TARGET", default_value = "cluster", value_parser = dir_target::parse_target)]
+    pub target: ApplyTarget,
     /// Server-side dry run: the cluster checks everything and persists nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -86,11 +90,25 @@ pub fn apply(
         options,
         wait: a.wait.then_some(a.timeout),
     };
+    if let ApplyTarget::Dir(_) = a.target {
+        let cluster_only = [
+            ("--wait", a.wait),
+            ("--force-conflicts", a.force_conflicts),
+            ("--adopt", a.adopt),
+        ];
+        if let Some((flag, _)) = cluster_only.iter().find(|(_, set)| *set) {
+            writeln!(err, "error: {flag} needs `--target cluster`")?;
+            return Ok(exit::USAGE);
+        }
+    }
     let (rendered, events) = match prepare_cluster(&req, &a.plugins, json, err)? {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
-    cmd_apply::apply(&req, &rendered, &events, out, err)
+    match &a.target {
+        ApplyTarget::Cluster => cmd_apply::apply(&req, &rendered, &events, out, err),
+        ApplyTarget::Dir(path) => dir_target::apply(&req, &rendered, &events, path, out, err),
+    }
 }
 
 pub fn plan(

@@ -11,6 +11,7 @@ pub mod checks;
 mod cli;
 mod cluster_cli;
 mod cmd_apply;
+mod dir_target;
 pub mod kinds;
 pub mod output;
 pub mod pipeline;

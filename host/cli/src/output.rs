@@ -74,25 +74,39 @@ pub fn write_dir(dir: &Path, objects: &[Object], format: Format) -> anyhow::Resu
     let mut names = Vec::new();
     for (i, o) in objects.iter().enumerate() {
         let name = file_name(i, o, format);
-        let text = to_text(std::slice::from_ref(o), format)?;
-        let text = match format {
-            Format::Yaml => text.trim_start_matches("---\n").to_string(),
-            Format::Json => serde_json::to_string_pretty(&o.value)? + "\n",
-        };
-        write_atomic(&root, &name, text.as_bytes())?;
+        write_atomic(&root, &name, object_text(o, format)?.as_bytes())?;
         names.push(name);
     }
-    let mut kustomization = String::from(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
-    );
-    for n in &names {
-        kustomization.push_str(&format!("- {n}\n"));
-    }
-    write_atomic(&root, "kustomization.yaml", kustomization.as_bytes())?;
+    write_atomic(
+        &root,
+        "kustomization.yaml",
+        kustomization(&names).as_bytes(),
+    )?;
     Ok(names)
 }
 
-fn write_atomic(root: &Dir, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+/// One object as the text of its own file.
+pub fn object_text(o: &Object, format: Format) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Yaml => serde_yaml_ng::to_string(&o.value)?,
+        Format::Json => serde_json::to_string_pretty(&o.value)? + "\n",
+    })
+}
+
+/// A `kustomization.yaml` listing `names` as its resources.
+pub fn kustomization(names: &[String]) -> String {
+    let mut text = String::from(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
+    );
+    for n in names {
+        text.push_str(&format!("- {n}\n"));
+    }
+    text
+}
+
+/// Writes `bytes` to `name` in `root` through a temporary file in the same directory (synced,
+/// then renamed into place), so a reader sees the old file or the new one, never a part.
+pub fn write_atomic(root: &Dir, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = format!(".{name}.tmp");
     let mut f = root
         .create(&tmp)

@@ -1,0 +1,298 @@
+//! `hms-sys apply --target dir:PATH`: the rendered objects and the ApplySet inventory as files
+//! for a GitOps tool (Argo CD, Flux), instead of a cluster.
+//!
+//! Every path is opened through a cap-std [`Dir`] on PATH, every write is atomic
+//! ([`output::write_atomic`]) and a file whose content is unchanged is not rewritten. The
+//! inventory (`hms-sys-inventory.yaml`, the same ConfigMap the cluster target writes) lists the
+//! files this target wrote in its `hms.io/files` annotation; a later run removes only those of
+//! them it no longer renders, never any other file in PATH.
+
+use std::collections::BTreeSet;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+use hms_apply::events::Sink;
+use hms_apply::{Action, ObjectRef, applyset};
+use serde_json::Value;
+
+use crate::cmd_apply::{self, ApplyRequest};
+use crate::exit;
+use crate::kinds;
+use crate::output::{self, Format};
+use crate::pipeline::{Object, Rendered};
+
+/// The inventory file: the ApplySet parent ConfigMap.
+pub const INVENTORY_FILE: &str = "hms-sys-inventory.yaml";
+/// The annotation of the inventory that lists the object files this target wrote.
+pub const ANN_FILES: &str = "hms.io/files";
+const KUSTOMIZATION: &str = "kustomization.yaml";
+
+/// Where `apply` sends the objects: `cluster` (the default) or `dir:PATH`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApplyTarget {
+    Cluster,
+    Dir(PathBuf),
+}
+
+/// Parses `--target`.
+pub fn parse_target(v: &str) -> Result<ApplyTarget, String> {
+    match v.split_once(':') {
+        _ if v == "cluster" => Ok(ApplyTarget::Cluster),
+        Some(("dir", path)) if !path.is_empty() => Ok(ApplyTarget::Dir(PathBuf::from(path))),
+        _ => Err(format!("{v:?} is neither `cluster` nor `dir:PATH`")),
+    }
+}
+
+/// `hms-sys apply --target dir:PATH`: one line per object; exit 0, or 1 on an I/O error.
+pub fn apply(
+    req: &ApplyRequest<'_>,
+    rendered: &Rendered,
+    events: &Sink,
+    path: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    match write(req, rendered, events, path, out) {
+        Ok(()) => Ok(exit::OK),
+        Err(e) => {
+            writeln!(err, "error[HMS-APPLY]: {}: {e:#}", path.display())?;
+            Ok(exit::ERROR)
+        }
+    }
+}
+
+fn write(
+    req: &ApplyRequest<'_>,
+    rendered: &Rendered,
+    events: &Sink,
+    path: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let dry = req.options.dry_run;
+    let suffix = if dry { " (dry run)" } else { "" };
+    let (set, _) = cmd_apply::desired(req.spec, rendered)?;
+    let id = applyset::set_id(&set.spec, &set.namespace);
+    if !dry {
+        std::fs::create_dir_all(path).map_err(|e| anyhow::anyhow!("cannot create: {e}"))?;
+    }
+    let root = match Dir::open_ambient_dir(path, ambient_authority()) {
+        Ok(root) => Some(root),
+        Err(e) if dry && e.kind() == ErrorKind::NotFound => None,
+        Err(e) => anyhow::bail!("cannot open: {e}"),
+    };
+    let old = match &root {
+        Some(root) => previous_files(root, &set.spec)?,
+        None => BTreeSet::new(),
+    };
+
+    // The objects in apply order, labelled as the cluster target labels them.
+    let mut objects: Vec<Object> = rendered
+        .objects
+        .iter()
+        .map(|o| {
+            let mut o = o.clone();
+            applyset::label(&mut o.value, &id);
+            o
+        })
+        .collect();
+    objects.sort_by_key(|o| kinds::rank(&o.id.group, &o.id.kind));
+    let mut names = Vec::new();
+    let mut counts = [0usize; 4];
+    for (i, o) in objects.iter().enumerate() {
+        let start = Instant::now();
+        let name = output::file_name(i, o, Format::Yaml);
+        let action = put(
+            root.as_ref(),
+            &name,
+            &output::object_text(o, Format::Yaml)?,
+            dry,
+        )?;
+        let object = ObjectRef::of(&o.value).map_or_else(|_| o.id.to_string(), |r| r.to_string());
+        writeln!(out, "✔ {object} {} ({name}){suffix}", action.as_str())?;
+        events.emit(
+            "apply",
+            Some(object),
+            action.as_str(),
+            start.elapsed(),
+            None,
+        );
+        counts[match action {
+            Action::Created => 0,
+            Action::Configured => 1,
+            _ => 2,
+        }] += 1;
+        names.push(name);
+    }
+
+    let mut resources = names.clone();
+    resources.push(INVENTORY_FILE.to_string());
+    put(
+        root.as_ref(),
+        KUSTOMIZATION,
+        &output::kustomization(&resources),
+        dry,
+    )?;
+    let current: BTreeSet<String> = names.iter().cloned().collect();
+    let stale: Vec<&String> = old.difference(&current).collect();
+    let gks: BTreeSet<String> = objects
+        .iter()
+        .map(|o| applyset::group_kind(&o.id.group, &o.id.kind))
+        .collect();
+    if !stale.is_empty() {
+        // Interrupted from here on, the inventory still names every file a later run must prune.
+        let union: BTreeSet<String> = old.union(&current).cloned().collect();
+        put(
+            root.as_ref(),
+            INVENTORY_FILE,
+            &inventory(&set, &gks, &union)?,
+            dry,
+        )?;
+    }
+    let start = Instant::now();
+    for name in &stale {
+        if let (Some(root), false) = (&root, dry) {
+            match root.remove_file(name.as_str()) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => anyhow::bail!("cannot remove {name}: {e}"),
+            }
+        }
+        writeln!(out, "✔ {name} pruned{suffix}")?;
+        events.emit(
+            "prune",
+            Some(name.to_string()),
+            "pruned",
+            start.elapsed(),
+            None,
+        );
+        counts[3] += 1;
+    }
+    events.emit("prune", None, "ok", start.elapsed(), None);
+    put(
+        root.as_ref(),
+        INVENTORY_FILE,
+        &inventory(&set, &gks, &current)?,
+        dry,
+    )?;
+    writeln!(
+        out,
+        "{}: {} created, {} configured, {} unchanged, {} pruned, 0 failed (dir {}){suffix}",
+        set.spec,
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3],
+        path.display()
+    )?;
+    Ok(())
+}
+
+/// The inventory ConfigMap: the cluster target's ApplySet parent, plus the files it lists.
+fn inventory(
+    set: &hms_apply::Set,
+    gks: &BTreeSet<String>,
+    files: &BTreeSet<String>,
+) -> anyhow::Result<String> {
+    let mut parent = applyset::parent(set, gks);
+    let list: Vec<&str> = files.iter().map(String::as_str).collect();
+    if let Some(ann) = parent
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        ann.insert(ANN_FILES.to_string(), Value::String(list.join(",")));
+    }
+    Ok(serde_yaml_ng::to_string(&parent)?)
+}
+
+/// The object files the last run recorded; an inventory of another spec is an error.
+fn previous_files(root: &Dir, spec: &str) -> anyhow::Result<BTreeSet<String>> {
+    let text = match root.read_to_string(INVENTORY_FILE) {
+        Ok(t) => t,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(BTreeSet::new()),
+        Err(e) => anyhow::bail!("cannot read {INVENTORY_FILE}: {e}"),
+    };
+    let v: Value = serde_yaml_ng::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{INVENTORY_FILE} is not an inventory: {e}"))?;
+    let owner = v
+        .pointer("/metadata/labels")
+        .and_then(|l| l.get(applyset::LABEL_SPEC))
+        .and_then(Value::as_str);
+    if owner != Some(spec) {
+        anyhow::bail!(
+            "{INVENTORY_FILE} belongs to spec {:?}, not {spec:?}; use another directory",
+            owner.unwrap_or("")
+        );
+    }
+    let files = v
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(ANN_FILES))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    Ok(applyset::parse_group_kinds(files)
+        .into_iter()
+        .filter(|f| is_own_file_name(f))
+        .collect())
+}
+
+/// A name this target could have written: one plain component, not hidden, not ours to keep.
+/// (cap-std refuses escapes anyway; this also keeps a tampered inventory from naming
+/// `kustomization.yaml` or the inventory itself.)
+fn is_own_file_name(name: &str) -> bool {
+    !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0'])
+        && name.ends_with(".yaml")
+        && name != KUSTOMIZATION
+        && name != INVENTORY_FILE
+}
+
+/// Writes `text` to `name` unless it already holds exactly that; what it did, as an action.
+fn put(root: Option<&Dir>, name: &str, text: &str, dry: bool) -> anyhow::Result<Action> {
+    let existing = match root.map(|r| r.read(name)) {
+        None => None,
+        Some(Ok(bytes)) => Some(bytes),
+        Some(Err(e)) if e.kind() == ErrorKind::NotFound => None,
+        Some(Err(e)) => anyhow::bail!("cannot read {name}: {e}"),
+    };
+    let action = match existing {
+        Some(b) if b == text.as_bytes() => return Ok(Action::Unchanged),
+        Some(_) => Action::Configured,
+        None => Action::Created,
+    };
+    if let (Some(root), false) = (root, dry) {
+        output::write_atomic(root, name, text.as_bytes())?;
+    }
+    Ok(action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse() {
+        assert_eq!(parse_target("cluster"), Ok(ApplyTarget::Cluster));
+        assert_eq!(
+            parse_target("dir:out/x"),
+            Ok(ApplyTarget::Dir(PathBuf::from("out/x")))
+        );
+        assert!(parse_target("dir:").is_err());
+        assert!(parse_target("s3:bucket").is_err());
+    }
+
+    #[test]
+    fn only_plain_names_are_pruned() {
+        assert!(is_own_file_name("005-networkpolicy-x.yaml"));
+        for bad in [
+            "../x.yaml",
+            "a/b.yaml",
+            ".x.yaml.tmp",
+            "README.md",
+            KUSTOMIZATION,
+        ] {
+            assert!(!is_own_file_name(bad), "{bad}");
+        }
+    }
+}
