@@ -15,6 +15,18 @@ pub(super) const NS: &str = "dcaa-secure";
 
 /// Runs `hms-sys ARGS --kubeconfig K` with the shared plugin cache, events to a file.
 pub(super) fn hms(cluster: &Cluster, args: &[&str]) -> Run {
+    let argv = argv(cluster, args);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    support::hms(&argv)
+}
+
+/// The events file of [`hms`] runs against `cluster`.
+pub(super) fn events_file(cluster: &Cluster) -> PathBuf {
+    cluster.kubeconfig().with_file_name("events.jsonl")
+}
+
+/// `ARGS --kubeconfig K --events F [--cache-dir C]`, as [`hms`] runs them.
+pub(super) fn argv(cluster: &Cluster, args: &[&str]) -> Vec<String> {
     let events = cluster.kubeconfig().with_file_name("events.jsonl");
     let mut argv: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     argv.push("--kubeconfig".into());
@@ -25,8 +37,7 @@ pub(super) fn hms(cluster: &Cluster, args: &[&str]) -> Run {
         argv.push("--cache-dir".into());
         argv.push(support::cache_dir().display().to_string());
     }
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    support::hms(&argv)
+    argv
 }
 
 pub(super) fn example() -> String {

@@ -104,3 +104,94 @@ pub fn validate_text(text: &str) -> (Run, String) {
     let run = hms(&["validate", path.to_str().expect("utf-8 path")]);
     (run, path.display().to_string())
 }
+
+/// The environment variable that turns [`hms_child`] into `hms-sys ARGS` (JSON array).
+const CHILD_ARGS: &str = "HMS_TEST_CHILD_ARGS";
+
+/// Starts `hms-sys ARGS` as a real child process (this test binary again, running only
+/// [`hms_child`]), with stdout and stderr piped: for tests that need real signals and exit codes.
+/// (`cargo test` builds no `hms-sys` binary for this package; this is the same code as `main`.)
+pub fn spawn_hms(args: &[String]) -> std::process::Child {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    std::process::Command::new(exe)
+        .args([
+            "--exact",
+            "support::hms_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(
+            CHILD_ARGS,
+            serde_json::to_string(args).expect("args as JSON"),
+        )
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the child process")
+}
+
+/// Waits for a child at most `limit` (a guard against a hang, not a timing assertion); kills it
+/// and panics with what it printed if it is still running.
+pub fn wait_child(mut child: std::process::Child, limit: std::time::Duration) -> Run {
+    use std::io::Read;
+    let until = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("poll the child") {
+            break Some(status);
+        }
+        if std::time::Instant::now() >= until {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut stdout);
+    }
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    let Some(status) = status else {
+        panic!(
+            "the child did not exit within {limit:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        );
+    };
+    Run {
+        code: status
+            .code()
+            .and_then(|c| u8::try_from(c).ok())
+            .unwrap_or(255),
+        stdout,
+        stderr,
+    }
+}
+
+/// Not a test: the entry point of [`spawn_hms`]'s child process. Runs `hms-sys` as `main` does
+/// (signals handled) and exits with its code.
+#[test]
+#[ignore = "the entry point of child processes started by support::spawn_hms"]
+fn hms_child() {
+    use std::io::Write;
+    let Ok(json) = std::env::var(CHILD_ARGS) else {
+        return;
+    };
+    let args: Vec<String> = serde_json::from_str(&json).expect("child args");
+    let mut argv = vec!["hms-sys".to_string()];
+    argv.extend(args);
+    let cli = match hms_sys::Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    hms_sys::handle_signals();
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    let code = hms_sys::run(cli, &mut out, &mut err);
+    let _ = out.flush();
+    std::process::exit(i32::from(code));
+}

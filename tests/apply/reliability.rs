@@ -1,9 +1,23 @@
 //! Reliability of `apply` against the test server: conflicts, injected faults, interruption.
 
-use serde_json::json;
+use std::time::Duration;
 
-use super::{NS, example, hms, status_until_ready};
-use crate::kube::{Cluster, Fault};
+use serde_json::{Value, json};
+
+use super::{NS, argv, events_file, example, hms, status_until_ready};
+use crate::kube::{Cluster, Fault, ServerConfig, TestServer};
+use crate::support;
+
+/// The group-kinds the inventory (ApplySet parent) lists.
+fn inventory_kinds(server: &TestServer) -> String {
+    let parent = server
+        .get("", "configmaps", NS, "hms-sys-dcaa-secure")
+        .expect("the inventory is written before the objects");
+    parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
 
 #[test]
 fn a_field_owned_by_another_manager_is_a_conflict_until_forced() {
@@ -116,13 +130,7 @@ fn an_interrupted_apply_leaves_an_inventory_and_the_next_apply_converges() {
             .get("apps", "deployments", NS, "dcaa-audit")
             .is_none()
     );
-    let parent = server
-        .get("", "configmaps", NS, "hms-sys-dcaa-secure")
-        .expect("the inventory is written before the objects");
-    let gks = parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let gks = inventory_kinds(server);
     assert!(
         gks.contains("Deployment.apps"),
         "superset before applying: {gks}"
@@ -137,4 +145,151 @@ fn an_interrupted_apply_leaves_an_inventory_and_the_next_apply_converges() {
         "{again:?}"
     );
     assert_eq!(status_until_ready(&cluster).code, 0);
+}
+
+#[test]
+fn an_object_without_an_answer_is_reported_as_timed_out_and_the_next_apply_converges() {
+    let cluster = Cluster::start();
+    let Some(server) = cluster.test_server("holds a request unanswered") else {
+        return;
+    };
+    server
+        .faults()
+        .push_for("PATCH", "/networkpolicies/", Fault::Hang);
+    let run = hms(&cluster, &["apply", &example(), "--object-timeout", "1s"]);
+    server.faults().release();
+    assert_eq!(run.code, 6, "{run:?}");
+    let line = "✗ NetworkPolicy.networking.k8s.io dcaa-secure/dcaa-isolated failed: \
+                NetworkPolicy.networking.k8s.io dcaa-secure/dcaa-isolated: no answer from the \
+                API server within 1s (--object-timeout)";
+    assert!(run.stdout.contains(line), "{run:?}");
+    assert!(run.stderr.contains("raise --object-timeout"), "{run:?}");
+    // The step's other objects were applied; later steps did not start.
+    assert!(run.stdout.contains("1 failed"), "{run:?}");
+    assert!(
+        server
+            .get("apps", "deployments", NS, "dcaa-audit")
+            .is_none()
+    );
+    assert!(inventory_kinds(server).contains("NetworkPolicy.networking.k8s.io"));
+
+    let again = hms(&cluster, &["apply", &example()]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(status_until_ready(&cluster).code, 0);
+}
+
+#[test]
+fn ctrl_c_stops_apply_at_once_keeps_the_inventory_and_the_next_apply_converges() {
+    let cluster = Cluster::start();
+    let Some(server) = cluster.test_server("holds a request to interrupt the apply there") else {
+        return;
+    };
+    // The last step (the workload) never gets an answer: the apply is midway when Ctrl-C comes.
+    server
+        .faults()
+        .push_for("PATCH", "/deployments/", Fault::Hang);
+    let child = support::spawn_hms(&argv(&cluster, &["apply", &example()]));
+    let pid = child.id().to_string();
+    for _ in 0..6000 {
+        if server.faults().hanging() > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        server.faults().hanging(),
+        1,
+        "the apply reached the workload"
+    );
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+    let run = support::wait_child(child, Duration::from_secs(60));
+    server.faults().release();
+
+    assert_eq!(run.code, 130, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "… Deployment.apps dcaa-secure/dcaa-audit interrupted in flight (it may or may not \
+             have been applied)"
+        ),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("dcaa-secure: interrupted after 7 of 8 objects"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("interrupted: stopping"), "{run:?}");
+    assert!(
+        inventory_kinds(server).contains("Deployment.apps"),
+        "the inventory lists what the apply may have created"
+    );
+    let events = std::fs::read_to_string(events_file(&cluster)).expect("events");
+    let last: Value = serde_json::from_str(events.lines().last().unwrap_or("{}")).expect("JSON");
+    assert_eq!(last["type"], "apply");
+    assert_eq!(last["result"], "interrupted");
+
+    let again = hms(&cluster, &["apply", &example()]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(
+        again
+            .stdout
+            .contains("1 created, 0 configured, 7 unchanged"),
+        "{again:?}"
+    );
+    assert_eq!(status_until_ready(&cluster).code, 0);
+}
+
+#[test]
+fn ctrl_c_during_wait_stops_waiting_and_keeps_what_was_applied() {
+    // No simulated controllers: nothing ever becomes ready, so `--wait` waits until interrupted.
+    let cluster = Cluster::start_with(ServerConfig {
+        controllers: false,
+        ..ServerConfig::default()
+    });
+    let Some(server) = cluster.test_server("needs objects that never become ready") else {
+        return;
+    };
+    let child = support::spawn_hms(&argv(&cluster, &["apply", &example(), "--wait"]));
+    let pid = child.id().to_string();
+    let waiting = || {
+        std::fs::read_to_string(events_file(&cluster))
+            .is_ok_and(|e| e.contains("\"type\":\"wait\""))
+    };
+    for _ in 0..6000 {
+        if waiting() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(waiting(), "apply got to --wait");
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+    let run = support::wait_child(child, Duration::from_secs(60));
+    assert_eq!(run.code, 130, "{run:?}");
+    assert!(run.stdout.contains("8 created"), "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "interrupted while waiting; everything above stays applied. Follow it with \
+             `hms-sys status dcaa-secure`"
+        ),
+        "{run:?}"
+    );
+    assert!(
+        server
+            .get("apps", "deployments", NS, "dcaa-audit")
+            .is_some()
+    );
+    assert_eq!(
+        inventory_kinds(server),
+        "Deployment.apps,MachineDeployment.cluster.x-k8s.io,\
+         MachineHealthCheck.cluster.x-k8s.io,Namespace,NetworkPolicy.networking.k8s.io,\
+         PersistentVolumeClaim,ServiceAccount,StorageClass.storage.k8s.io"
+    );
 }

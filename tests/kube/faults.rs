@@ -2,7 +2,8 @@
 //! filter; a per-request latency knob; and the request log tests assert on.
 
 use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -22,6 +23,9 @@ pub enum Fault {
     DropConnection,
     /// Wait this long, then serve the request normally.
     Slow(Duration),
+    /// Never answer: hold the request until [`Faults::release`], the server stops, or two
+    /// minutes pass, then close the connection. [`Faults::hanging`] counts the held requests.
+    Hang,
 }
 
 /// A queued fault and which requests it applies to.
@@ -38,6 +42,8 @@ pub struct Rule {
 #[derive(Debug, Default)]
 pub struct Faults {
     rules: Mutex<Vec<Rule>>,
+    hanging: AtomicUsize,
+    released: AtomicBool,
 }
 
 impl Faults {
@@ -71,6 +77,34 @@ impl Faults {
         self.rules.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
+    /// How many requests a [`Fault::Hang`] has held so far (released or not).
+    pub fn hanging(&self) -> usize {
+        self.hanging.load(Ordering::SeqCst)
+    }
+
+    /// Lets every held request go (their connections are closed unanswered); later `Hang`s
+    /// return at once.
+    pub fn release(&self) {
+        self.released.store(true, Ordering::SeqCst);
+    }
+
+    /// Holds the calling connection thread for a [`Fault::Hang`].
+    pub fn hold(&self, shutdown: &AtomicBool) -> Response {
+        self.hanging.fetch_add(1, Ordering::SeqCst);
+        let until = Instant::now() + Duration::from_secs(120);
+        while !self.released.load(Ordering::SeqCst)
+            && !shutdown.load(Ordering::SeqCst)
+            && Instant::now() < until
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Response {
+            status: 0,
+            headers: vec![],
+            body: Body::Drop,
+        }
+    }
+
     /// Takes the first fault matching this request, if any.
     pub fn take(&self, method: &str, path: &str) -> Option<Fault> {
         let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
@@ -102,7 +136,8 @@ pub fn respond(fault: Fault) -> Option<Response> {
             std::thread::sleep(d);
             return None;
         }
-        Fault::DropConnection => Response {
+        // Held by the server (it needs the shutdown flag): see `Faults::hold`.
+        Fault::Hang | Fault::DropConnection => Response {
             status: 0,
             headers: vec![],
             body: Body::Drop,

@@ -293,10 +293,13 @@ fn handle(shared: &Shared, req: &Request) -> Response {
     if latency > 0 {
         std::thread::sleep(Duration::from_micros(latency));
     }
-    if let Some(fault) = shared.faults.take(&req.method, &req.path)
-        && let Some(resp) = super::faults::respond(fault)
-    {
-        return resp;
+    if let Some(fault) = shared.faults.take(&req.method, &req.path) {
+        if fault == super::faults::Fault::Hang {
+            return shared.faults.hold(&shared.shutdown);
+        }
+        if let Some(resp) = super::faults::respond(fault) {
+            return resp;
+        }
     }
     route(shared, req)
 }

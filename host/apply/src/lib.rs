@@ -8,6 +8,7 @@ pub mod applyset;
 mod client;
 mod conflict;
 pub mod events;
+pub mod interrupt;
 mod ops;
 pub mod plan;
 mod prune;
@@ -20,6 +21,7 @@ use serde_json::Value;
 
 pub use client::{Target, connect};
 pub use conflict::Conflict;
+pub use interrupt::Interrupt;
 pub use ops::{Action, ApplyOptions, ObjectResult, Report, apply};
 pub use plan::{Change, PlanEntry, plan};
 pub use status::{Line, State, StatusInfo, status};
@@ -113,6 +115,8 @@ pub enum Error {
     Invalid(String),
     #[error("no hms-sys inventory for spec {0:?} in the cluster (was it applied?)")]
     NoInventory(String),
+    #[error("interrupted before anything was changed")]
+    Interrupted,
 }
 
 fn list(refs: &[ObjectRef]) -> String {

@@ -1,7 +1,7 @@
 //! `apply`: preflight (ownership), parent first, server-side apply step by step, prune, parent last.
 
 use std::collections::BTreeSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::{StreamExt, stream};
 use kube::Client;
@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::applyset::{self, ANN_GROUP_KINDS, LABEL_ID};
 use crate::client::{self, Kinds, api_error, api_for, retry};
 use crate::events::Sink;
+use crate::interrupt::Interrupt;
 use crate::{Conflict, Desired, Error, FIELD_MANAGER, ObjectRef, Set, prune};
 
 /// What `apply` may do.
@@ -25,6 +26,11 @@ pub struct ApplyOptions {
     pub adopt: bool,
     /// Requests in flight within one step.
     pub concurrency: usize,
+    /// How long one object's apply or prune may take, retries included, before it is reported
+    /// as timed out (`--object-timeout`).
+    pub object_timeout: Duration,
+    /// Ctrl-C: stop at once, keep the inventory a superset (see [`Interrupt`]).
+    pub interrupt: Interrupt,
 }
 
 impl Default for ApplyOptions {
@@ -34,6 +40,8 @@ impl Default for ApplyOptions {
             force_conflicts: false,
             adopt: false,
             concurrency: 16,
+            object_timeout: Duration::from_secs(120),
+            interrupt: Interrupt::default(),
         }
     }
 }
@@ -47,6 +55,8 @@ pub enum Action {
     Unchanged,
     Pruned,
     Failed,
+    /// In flight when the apply was interrupted: it may or may not have reached the server.
+    Interrupted,
 }
 
 impl Action {
@@ -57,6 +67,7 @@ impl Action {
             Action::Unchanged => "unchanged",
             Action::Pruned => "pruned",
             Action::Failed => "failed",
+            Action::Interrupted => "interrupted",
         }
     }
 }
@@ -77,6 +88,9 @@ pub struct Report {
     pub results: Vec<ObjectResult>,
     /// True when a 409 conflict stopped the apply.
     pub conflict: bool,
+    /// True when an interrupt stopped the apply: later steps and prune did not run, and the
+    /// inventory still lists every group-kind this apply may have created.
+    pub interrupted: bool,
 }
 
 impl Report {
@@ -152,12 +166,19 @@ pub async fn apply(
     events: &Sink,
     progress: &mut dyn FnMut(&ObjectResult),
 ) -> Result<Report, Error> {
-    let p = prepare(client, set, objects, opts.adopt).await?;
+    let stop = &opts.interrupt;
+    let p = stop
+        .race(prepare(client, set, objects, opts.adopt))
+        .await
+        .ok_or(Error::Interrupted)??;
     for item in &p.items {
         p.kinds.resolve(&item.r)?;
     }
     // Refuse before changing anything: an existing object that is not ours.
-    let lives = live_versions(client, &p, opts.concurrency).await?;
+    let lives = stop
+        .race(live_versions(client, &p, opts.concurrency))
+        .await
+        .ok_or(Error::Interrupted)??;
     let foreign: Vec<ObjectRef> = p
         .items
         .iter()
@@ -184,6 +205,10 @@ pub async fn apply(
         .collect();
     let mut parent_done = false;
     for step in client::steps(&indexed) {
+        if stop.is_set() {
+            report.interrupted = true;
+            return Ok(report);
+        }
         let first_rank = p.items[step[0]].rank;
         if !parent_done && first_rank > 1 {
             // The parent lists every group-kind we may create before we create any of them.
@@ -202,20 +227,26 @@ pub async fn apply(
             progress(r);
         }
         report.conflict |= results.iter().any(|r| r.conflict);
+        report.interrupted |= results.iter().any(|r| r.action == Action::Interrupted);
         report.results.extend(results);
-        if report.failed() {
+        if report.failed() || report.interrupted {
             return Ok(report);
         }
     }
     if !parent_done {
         write_parent(client, set, &superset, opts).await?;
     }
-    let pruned = prune::prune(client, &p, set, opts, events).await?;
+    let Some(pruned) = stop.race(prune::prune(client, &p, set, opts, events)).await else {
+        report.interrupted = true;
+        return Ok(report);
+    };
+    let pruned = pruned?;
     for r in &pruned {
         progress(r);
     }
+    report.interrupted |= pruned.iter().any(|r| r.action == Action::Interrupted);
     report.results.extend(pruned);
-    if !report.failed() {
+    if !report.failed() && !report.interrupted && !stop.is_set() {
         write_parent(client, set, &current, opts).await?;
     }
     Ok(report)
@@ -297,17 +328,19 @@ async fn apply_one(
     events: &Sink,
 ) -> ObjectResult {
     let start = Instant::now();
-    let result = ssa(client, kinds, item, opts).await;
-    let conflict = matches!(result, Err(Error::Conflict(_)));
+    let result = bounded(opts, ssa(client, kinds, item, opts)).await;
+    let conflict = matches!(result, Bounded::Done(Err(Error::Conflict(_))));
     let (action, error) = match result {
-        Ok(after) => match before {
+        Bounded::Interrupted => (Action::Interrupted, None),
+        Bounded::TimedOut(message) => (Action::Failed, Some(format!("{}: {message}", item.r))),
+        Bounded::Done(Err(e)) => (Action::Failed, Some(e.to_string())),
+        Bounded::Done(Ok(after)) => match before {
             None => (Action::Created, None),
             // Compared without status and bookkeeping: a no-op apply is "unchanged" even on a
             // server that bumps resourceVersion, or while a controller updates status.
             Some(v) if comparable(&after) == v => (Action::Unchanged, None),
             Some(_) => (Action::Configured, None),
         },
-        Err(e) => (Action::Failed, Some(e.to_string())),
     };
     events.emit(
         "apply",
@@ -321,6 +354,28 @@ async fn apply_one(
         action,
         error,
         conflict,
+    }
+}
+
+/// How a request bounded by the object timeout and the interrupt ended.
+pub(crate) enum Bounded<T> {
+    Done(T),
+    /// The message says how long and what to do.
+    TimedOut(String),
+    Interrupted,
+}
+
+/// Runs one object's request (retries included) within `opts.object_timeout`, unless
+/// interrupted first.
+pub(crate) async fn bounded<F: Future>(opts: &ApplyOptions, f: F) -> Bounded<F::Output> {
+    let limit = opts.object_timeout;
+    match opts.interrupt.race(tokio::time::timeout(limit, f)).await {
+        None => Bounded::Interrupted,
+        Some(Err(_)) => Bounded::TimedOut(format!(
+            "no answer from the API server within {limit:?} (--object-timeout); it may or may \
+             not have been applied, run apply again or raise --object-timeout"
+        )),
+        Some(Ok(v)) => Bounded::Done(v),
     }
 }
 

@@ -12,7 +12,7 @@ use kube::discovery::Scope;
 use crate::applyset::LABEL_PART_OF;
 use crate::client::retry;
 use crate::events::Sink;
-use crate::ops::{Action, ApplyOptions, ObjectResult, Prepared};
+use crate::ops::{Action, ApplyOptions, Bounded, ObjectResult, Prepared, bounded};
 use crate::{Error, ObjectRef, Set};
 
 /// A live object of the set that is no longer rendered.
@@ -114,17 +114,18 @@ async fn delete(c: &Candidate, opts: &ApplyOptions, events: &Sink) -> ObjectResu
     let mut dp = DeleteParams::background();
     dp.dry_run = opts.dry_run;
     let what = c.r.to_string();
-    let result = retry(&what, || async {
+    let request = retry(&what, || async {
         match c.api.delete(&c.r.name, &dp).await {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
             Err(e) => Err(e),
         }
-    })
-    .await;
-    let (action, error) = match result {
-        Ok(()) => (Action::Pruned, None),
-        Err(e) => (Action::Failed, Some(e.to_string())),
+    });
+    let (action, error) = match bounded(opts, request).await {
+        Bounded::Done(Ok(())) => (Action::Pruned, None),
+        Bounded::Done(Err(e)) => (Action::Failed, Some(e.to_string())),
+        Bounded::TimedOut(message) => (Action::Failed, Some(format!("{what}: {message}"))),
+        Bounded::Interrupted => (Action::Interrupted, None),
     };
     events.emit(
         "prune",

@@ -36,6 +36,10 @@ pub struct ApplyArgs {
     /// How long --wait follows, e.g. `5m`.
     #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
     pub timeout: Duration,
+    /// How long one object's apply or prune may take, retries included, before it is reported
+    /// as timed out and the apply stops.
+    #[arg(long, default_value = "2m", value_parser = parse_duration_arg)]
+    pub object_timeout: Duration,
     #[command(flatten)]
     pub plugins: PluginArgs,
 }
@@ -82,6 +86,7 @@ pub fn apply(
         dry_run: a.dry_run,
         force_conflicts: a.force_conflicts,
         adopt: a.adopt,
+        object_timeout: a.object_timeout,
         ..Default::default()
     };
     let req = ApplyRequest {

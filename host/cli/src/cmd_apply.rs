@@ -3,6 +3,7 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -143,7 +144,16 @@ fn mount_of(pod: &Value, claim: &str) -> Option<String> {
     })
 }
 
-/// `hms-sys apply`: prints one line per object; exit 0, or 6 when the cluster refused.
+/// Whether `apply` handles Ctrl-C itself (the binary does; in-process callers keep the default
+/// signal behaviour). See [`crate::handle_signals`].
+static SIGNALS: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn enable_signals() {
+    SIGNALS.store(true, Ordering::SeqCst);
+}
+
+/// `hms-sys apply`: prints one line per object; exit 0, 6 when the cluster refused, 130 when
+/// interrupted.
 pub fn apply(
     req: &ApplyRequest<'_>,
     rendered: &Rendered,
@@ -157,53 +167,114 @@ pub fn apply(
     } else {
         ""
     };
-    let result = hms_apply::block_on(async {
-        let client = hms_apply::connect(&req.cluster.target()).await?;
+    let stop = req.options.interrupt.clone();
+    let total = objects.len();
+    hms_apply::block_on(async {
+        if SIGNALS.load(Ordering::SeqCst) {
+            stop.on_signals()?;
+        }
+        let connected = stop.race(hms_apply::connect(&req.cluster.target())).await;
+        let client = match connected {
+            None => return interrupted(&set.spec, 0, total, events, out),
+            Some(Err(e)) => return cluster_error(&e, err),
+            Some(Ok(c)) => c,
+        };
         let mut print = |r: &hms_apply::ObjectResult| {
-            let _ = match &r.error {
-                Some(e) => writeln!(out, "✗ {} failed: {e}", r.object),
-                None => writeln!(out, "✔ {} {}{dry}", r.object, r.action.as_str()),
+            let _ = match (&r.error, r.action) {
+                (Some(e), _) => writeln!(out, "✗ {} failed: {e}", r.object),
+                (None, Action::Interrupted) => writeln!(
+                    out,
+                    "… {} interrupted in flight (it may or may not have been applied)",
+                    r.object
+                ),
+                (None, _) => writeln!(out, "✔ {} {}{dry}", r.object, r.action.as_str()),
             };
         };
-        hms_apply::apply(&client, &set, &objects, &req.options, events, &mut print).await
-    })?;
-    match result {
-        Ok(report) => {
-            let count = |a: Action| report.results.iter().filter(|r| r.action == a).count();
-            writeln!(
-                out,
-                "{}: {} created, {} configured, {} unchanged, {} pruned, {} failed{dry}",
-                set.spec,
-                count(Action::Created),
-                count(Action::Configured),
-                count(Action::Unchanged),
-                count(Action::Pruned),
-                count(Action::Failed)
-            )?;
-            if report.failed() {
-                for r in report.results.iter().filter(|r| r.error.is_some()) {
-                    writeln!(
-                        err,
-                        "error[HMS-APPLY]: {}",
-                        r.error.as_deref().unwrap_or("")
-                    )?;
-                }
-                return Ok(exit::CLUSTER);
+        let result =
+            hms_apply::apply(&client, &set, &objects, &req.options, events, &mut print).await;
+        let report = match result {
+            Ok(report) => report,
+            Err(hms_apply::Error::Interrupted) => {
+                return interrupted(&set.spec, 0, total, events, out);
             }
-            match req.wait {
-                Some(timeout) if !req.options.dry_run => {
-                    let ns = Some(set.namespace.as_str());
-                    let how = Follow::Wait(timeout);
-                    status(&set.spec, ns, req.cluster, false, how, out, err)
-                }
-                _ => Ok(exit::OK),
+            Err(e) => return cluster_error(&e, err),
+        };
+        let count = |a: Action| report.results.iter().filter(|r| r.action == a).count();
+        let applied = count(Action::Created) + count(Action::Configured) + count(Action::Unchanged);
+        if report.interrupted {
+            return interrupted(&set.spec, applied, total, events, out);
+        }
+        writeln!(
+            out,
+            "{}: {} created, {} configured, {} unchanged, {} pruned, {} failed{dry}",
+            set.spec,
+            count(Action::Created),
+            count(Action::Configured),
+            count(Action::Unchanged),
+            count(Action::Pruned),
+            count(Action::Failed)
+        )?;
+        if report.failed() {
+            for r in report.results.iter().filter(|r| r.error.is_some()) {
+                writeln!(
+                    err,
+                    "error[HMS-APPLY]: {}",
+                    r.error.as_deref().unwrap_or("")
+                )?;
             }
+            return Ok(exit::CLUSTER);
         }
-        Err(e) => {
-            writeln!(err, "error[HMS-APPLY]: {e}")?;
-            Ok(exit::CLUSTER)
+        match req.wait {
+            Some(timeout) if !req.options.dry_run => {
+                let ns = Some(set.namespace.as_str());
+                let how = Follow::Wait(timeout);
+                let lines = follow(&client, &set.spec, ns, false, how, events, &stop, out).await;
+                match lines {
+                    Ok(Some(lines)) => Ok(ready_code(&lines)),
+                    Ok(None) => {
+                        writeln!(
+                            out,
+                            "interrupted while waiting; everything above stays applied. \
+                             Follow it with `hms-sys status {}`",
+                            set.spec
+                        )?;
+                        Ok(exit::INTERRUPTED)
+                    }
+                    Err(e) => cluster_error(&e, err),
+                }
+            }
+            _ => Ok(exit::OK),
         }
-    }
+    })?
+}
+
+/// Reports an interrupted apply: what got done and how to converge.
+fn interrupted(
+    spec: &str,
+    applied: usize,
+    total: usize,
+    events: &Sink,
+    out: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let message = format!(
+        "{spec}: interrupted after {applied} of {total} objects; the inventory still lists every \
+         kind this apply may have created, nothing was pruned. Run `hms-sys apply` again to \
+         converge."
+    );
+    writeln!(out, "{message}")?;
+    events.emit(
+        "apply",
+        None,
+        "interrupted",
+        std::time::Duration::ZERO,
+        Some(message),
+    );
+    Ok(exit::INTERRUPTED)
+}
+
+fn cluster_error(e: &hms_apply::Error, err: &mut dyn Write) -> anyhow::Result<u8> {
+    writeln!(err, "error[HMS-APPLY]: {e}")?;
+    Ok(exit::CLUSTER)
 }
 
 /// `hms-sys plan`: exit 0 no changes, 2 changes, 1 error (Terraform's -detailed-exitcode).
@@ -261,45 +332,78 @@ pub fn status(
     namespace: Option<&str>,
     cluster: &ClusterArgs,
     json: bool,
-    follow: Follow,
+    how: Follow,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let events = cluster.sink(name, None)?;
-    let (kind, watch) = match follow {
+    let stop = hms_apply::Interrupt::default();
+    hms_apply::block_on(async {
+        let lines = match hms_apply::connect(&cluster.target()).await {
+            Ok(client) => follow(&client, name, namespace, json, how, &events, &stop, out).await,
+            Err(e) => Err(e),
+        };
+        match lines {
+            Ok(Some(lines)) => Ok(ready_code(&lines)),
+            Ok(None) => Ok(exit::INTERRUPTED),
+            Err(e) => cluster_error(&e, err),
+        }
+    })?
+}
+
+fn ready_code(lines: &[hms_apply::Line]) -> u8 {
+    if lines.iter().all(|l| l.state == State::Ready) {
+        exit::OK
+    } else {
+        exit::NOT_READY
+    }
+}
+
+/// Reads the status once, or follows it (printing each change) until ready or `how`'s
+/// deadline; `None` when interrupted.
+#[allow(clippy::too_many_arguments)]
+async fn follow(
+    client: &hms_apply::Client,
+    name: &str,
+    namespace: Option<&str>,
+    json: bool,
+    how: Follow,
+    events: &Sink,
+    stop: &hms_apply::Interrupt,
+    out: &mut dyn Write,
+) -> Result<Option<Vec<hms_apply::Line>>, hms_apply::Error> {
+    let (kind, watch) = match how {
         Follow::Once => ("status", None),
         Follow::Watch(d) => ("status", Some(d)),
         Follow::Wait(d) => ("wait", Some(d)),
     };
     let deadline = watch.map(|d| Instant::now() + d);
-    let result = hms_apply::block_on(async {
-        let client = hms_apply::connect(&cluster.target()).await?;
-        let mut last: Option<Vec<hms_apply::Line>> = None;
-        loop {
-            let start = Instant::now();
-            let lines = hms_apply::status(&client, name, namespace).await?;
-            let ready = lines.iter().all(|l| l.state == State::Ready);
-            let outcome = if ready { "ready" } else { "inProgress" };
-            let reasons: Vec<String> = lines.iter().filter_map(|l| l.reason.clone()).collect();
-            let message = (!reasons.is_empty()).then(|| reasons.join("; "));
-            events.emit(kind, None, outcome, start.elapsed(), message);
-            if last.as_ref() != Some(&lines) {
-                print_status(&lines, json, &mut *out);
-            }
-            let done = ready || deadline.is_none_or(|d| Instant::now() >= d);
-            if done {
-                return Ok::<_, hms_apply::Error>(lines);
-            }
-            last = Some(lines);
-            tokio_sleep(Duration::from_millis(500)).await;
+    let mut last: Option<Vec<hms_apply::Line>> = None;
+    loop {
+        let start = Instant::now();
+        let Some(lines) = stop.race(hms_apply::status(client, name, namespace)).await else {
+            return Ok(None);
+        };
+        let lines = lines?;
+        let ready = lines.iter().all(|l| l.state == State::Ready);
+        let outcome = if ready { "ready" } else { "inProgress" };
+        let reasons: Vec<String> = lines.iter().filter_map(|l| l.reason.clone()).collect();
+        let message = (!reasons.is_empty()).then(|| reasons.join("; "));
+        events.emit(kind, None, outcome, start.elapsed(), message);
+        if last.as_ref() != Some(&lines) {
+            print_status(&lines, json, &mut *out);
         }
-    })?;
-    match result {
-        Ok(lines) if lines.iter().all(|l| l.state == State::Ready) => Ok(exit::OK),
-        Ok(_) => Ok(exit::NOT_READY),
-        Err(e) => {
-            writeln!(err, "error[HMS-APPLY]: {e}")?;
-            Ok(exit::CLUSTER)
+        let done = ready || deadline.is_none_or(|d| Instant::now() >= d);
+        if done {
+            return Ok(Some(lines));
+        }
+        last = Some(lines);
+        if stop
+            .race(hms_apply::sleep(Duration::from_millis(500)))
+            .await
+            .is_none()
+        {
+            return Ok(None);
         }
     }
 }
@@ -322,8 +426,4 @@ fn print_status(lines: &[hms_apply::Line], json: bool, out: &mut dyn Write) {
     } else {
         lines.iter().try_for_each(|l| writeln!(out, "{l}"))
     };
-}
-
-async fn tokio_sleep(d: Duration) {
-    hms_apply::sleep(d).await;
 }

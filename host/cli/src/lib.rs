@@ -43,6 +43,15 @@ pub mod exit {
     pub const NOT_READY: u8 = 7;
     /// `plan`: there are changes (Terraform's -detailed-exitcode).
     pub const CHANGES: u8 = 2;
+    /// Interrupted (Ctrl-C or SIGTERM), as a shell reports SIGINT: 128 + 2.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Makes `apply` handle Ctrl-C and SIGTERM itself: stop at once, report what was done, keep the
+/// inventory consistent and exit 130 (a second signal exits at once). [`main`] calls this; a
+/// library caller that wants the default signal behaviour does not.
+pub fn handle_signals() {
+    cmd_apply::enable_signals();
 }
 
 /// Parses the process arguments, installs logging and runs the command.
@@ -60,6 +69,7 @@ pub fn main() -> ExitCode {
         }
     };
     cli::init_logging(&cli);
+    handle_signals();
     // Unlocked handles: tracing also writes to stderr, from any thread.
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     let code = run(cli, &mut out, &mut err);

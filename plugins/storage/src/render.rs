@@ -51,7 +51,7 @@ pub fn render(section: &str, ctx: &Ctx) -> Output {
     };
 
     let mut diagnostics = rules::access_mode(p, mode, name, ctx);
-    diagnostics.extend(rules::encryption(p, kms_key_id, pool, fs_name));
+    diagnostics.extend(rules::encryption(p, kms_key_id));
     let vol = Volume {
         kms_key_id,
         file_system_id,

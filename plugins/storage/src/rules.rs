@@ -87,7 +87,7 @@ pub fn access_mode(p: &Provider, mode: &str, volume: &str, ctx: &Ctx) -> Vec<Dia
 }
 
 /// Remarks on where each provider's at-rest encryption and key live.
-pub fn encryption(p: &Provider, kms_key_id: Option<&str>, pool: &str, fs: &str) -> Vec<Diagnostic> {
+pub fn encryption(p: &Provider, kms_key_id: Option<&str>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let ignored_key = || {
         Diagnostic::warning(
