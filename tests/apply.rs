@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::kube::Cluster;
 use crate::support::{self, Run};
 
+mod large;
 mod reliability;
 
 pub(super) const NS: &str = "dcaa-secure";

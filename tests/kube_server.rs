@@ -397,3 +397,46 @@ fn kubectl_waits_rolls_out_scales_describes_and_deletes() {
             .then_some(())
     });
 }
+
+#[test]
+fn kubectl_pages_through_a_list_with_limit_and_continue() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().expect("temp");
+    let kc = server.kubeconfig(dir.path());
+    for i in 0..5 {
+        server.insert(
+            "",
+            "configmaps",
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
+                   "metadata": {"name": format!("page-{i}"), "namespace": "default"}}),
+        );
+    }
+    let out = ok(kubectl(
+        &kc,
+        &[
+            "get",
+            "configmaps",
+            "-n",
+            "default",
+            "--chunk-size=2",
+            "-o",
+            "name",
+        ],
+    ));
+    let names: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        names,
+        (0..5)
+            .map(|i| format!("configmap/page-{i}"))
+            .collect::<Vec<_>>(),
+        "{out}"
+    );
+    let pages: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/configmaps"))
+        .collect();
+    assert_eq!(pages.len(), 3, "three pages of at most 2: {pages:?}");
+    assert!(pages.iter().all(|r| r.query.contains("limit=2")));
+    assert!(pages[1].query.contains("continue="), "{pages:?}");
+}

@@ -121,19 +121,43 @@ fn list(shared: &Shared, req: &Request, t: &Target) -> Response {
         Ok(s) => s,
         Err(r) => return r,
     };
+    // Pagination: `limit`, and `continue` = the opaque token of the previous page (here the
+    // offset; a real server's token also pins the resourceVersion).
+    let limit = req.param("limit").and_then(|l| l.parse::<usize>().ok());
+    let offset = match req.param("continue").filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(c) => match c.strip_prefix("hms-test-").and_then(|n| n.parse().ok()) {
+            Some(n) => n,
+            None => return error(400, "BadRequest", "invalid continue token"),
+        },
+    };
     let store = shared.store.lock();
-    let items: Vec<Value> = store
+    let all: Vec<Value> = store
         .list(&t.rt.group, &t.rt.plural, t.namespace)
         .into_iter()
         .filter(|o| matching(t, o, &labels, &fields))
+        .collect();
+    let total = all.len();
+    let end = limit
+        .filter(|l| *l > 0)
+        .map_or(total, |l| (offset + l).min(total));
+    let items: Vec<Value> = all
+        .into_iter()
+        .skip(offset)
+        .take(end.saturating_sub(offset))
         .map(|o| t.present(o))
         .collect();
+    let mut metadata = json!({"resourceVersion": store.resource_version().to_string()});
+    if end < total {
+        metadata["continue"] = json!(format!("hms-test-{end}"));
+        metadata["remainingItemCount"] = json!(total - end);
+    }
     Response::json(
         200,
         &json!({
             "kind": format!("{}List", t.rt.kind),
             "apiVersion": t.gv(),
-            "metadata": {"resourceVersion": store.resource_version().to_string()},
+            "metadata": metadata,
             "items": items,
         }),
     )

@@ -1,6 +1,7 @@
 //! `apply`: preflight (ownership), parent first, server-side apply step by step, prune, parent last.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, stream};
@@ -8,6 +9,7 @@ use kube::Client;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde::Serialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::applyset::{self, ANN_GROUP_KINDS, LABEL_ID};
 use crate::client::{self, Kinds, api_error, api_for, retry};
@@ -99,38 +101,49 @@ impl Report {
     }
 }
 
-/// A desired object, labelled, with its reference and step.
+/// A desired object (borrowed, not copied: memory stays that of the rendered objects), with its
+/// reference, step and set id.
 #[derive(Clone)]
-pub(crate) struct Item {
+pub(crate) struct Item<'a> {
     pub rank: u8,
     pub r: ObjectRef,
-    pub value: Value,
+    value: &'a Value,
+    id: Arc<str>,
+}
+
+impl Item<'_> {
+    /// The object as applied: with the set's `part-of` label. Built per request.
+    pub fn labelled(&self) -> Value {
+        let mut value = self.value.clone();
+        applyset::label(&mut value, &self.id);
+        value
+    }
 }
 
 /// The set's parent and what it listed the last time.
-pub(crate) struct Prepared {
+pub(crate) struct Prepared<'a> {
     pub id: String,
-    pub items: Vec<Item>,
+    pub items: Vec<Item<'a>>,
     pub previous: BTreeSet<String>,
     pub kinds: Kinds,
 }
 
 /// Labels the objects, reads the parent and resolves every kind (old and new) by discovery.
-pub(crate) async fn prepare(
+pub(crate) async fn prepare<'a>(
     client: &Client,
     set: &Set,
-    objects: &[Desired],
+    objects: &'a [Desired],
     adopt: bool,
-) -> Result<Prepared, Error> {
+) -> Result<Prepared<'a>, Error> {
     let id = applyset::set_id(&set.spec, &set.namespace);
+    let shared: Arc<str> = Arc::from(id.as_str());
     let mut items = Vec::with_capacity(objects.len());
     for d in objects {
-        let mut value = d.value.clone();
-        applyset::label(&mut value, &id);
         items.push(Item {
             rank: d.rank,
-            r: ObjectRef::of(&value)?,
-            value,
+            r: ObjectRef::of(&d.value)?,
+            value: &d.value,
+            id: shared.clone(),
         });
     }
     let parent = parent_api(client, &set.namespace);
@@ -217,7 +230,7 @@ pub async fn apply(
         }
         let results: Vec<ObjectResult> = stream::iter(step.iter().map(|&n| {
             let item = &p.items[n];
-            let before = lives[n].as_ref().map(|(v, _)| v.clone());
+            let before = lives[n].as_ref().map(|(v, _)| *v);
             apply_one(client, &p.kinds, item, before, opts, events)
         }))
         .buffered(opts.concurrency.max(1))
@@ -253,16 +266,49 @@ pub async fn apply(
 }
 
 /// For each item: `Some((the object without server bookkeeping, part-of label))` if it exists.
-type Live = Option<(Value, Option<String>)>;
+type Live = Option<(Fingerprint, Option<String>)>;
 
-/// An object as `plan` compares it (no status, no bookkeeping metadata).
-fn comparable(o: &DynamicObject) -> Value {
-    serde_json::to_value(o).map_or(Value::Null, |v| crate::plan::normalize(&v))
+/// A digest of an object as `plan` compares it: 32 bytes per object instead of a copy of it.
+type Fingerprint = [u8; 32];
+
+/// The [`Fingerprint`] of an object without status and bookkeeping; map keys are hashed in
+/// sorted order, so the server's key order does not matter.
+fn comparable(o: &DynamicObject) -> Fingerprint {
+    let v = serde_json::to_value(o).map_or(Value::Null, |v| crate::plan::normalize(&v));
+    let mut h = Sha256::new();
+    canonical(&v, &mut h);
+    h.finalize().into()
+}
+
+fn canonical(v: &Value, h: &mut Sha256) {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            h.update(b"{");
+            for k in keys {
+                h.update(serde_json::to_string(k).unwrap_or_default().as_bytes());
+                h.update(b":");
+                canonical(&m[k.as_str()], h);
+                h.update(b",");
+            }
+            h.update(b"}");
+        }
+        Value::Array(a) => {
+            h.update(b"[");
+            for x in a {
+                canonical(x, h);
+                h.update(b",");
+            }
+            h.update(b"]");
+        }
+        scalar => h.update(scalar.to_string().as_bytes()),
+    }
 }
 
 async fn live_versions(
     client: &Client,
-    p: &Prepared,
+    p: &Prepared<'_>,
     concurrency: usize,
 ) -> Result<Vec<Live>, Error> {
     let lives: Vec<Result<Live, Error>> = stream::iter(p.items.iter().map(|item| async {
@@ -301,14 +347,15 @@ pub(crate) fn patch_params(opts: &ApplyOptions) -> PatchParams {
 pub(crate) async fn ssa(
     client: &Client,
     kinds: &Kinds,
-    item: &Item,
+    item: &Item<'_>,
     opts: &ApplyOptions,
 ) -> Result<DynamicObject, Error> {
     let (ar, caps) = kinds.resolve(&item.r)?;
     let api = api_for(client, &ar, &caps, &item.r.namespace);
     let pp = patch_params(opts);
     let what = item.r.to_string();
-    let patch = Patch::Apply(&item.value);
+    let value = item.labelled();
+    let patch = Patch::Apply(&value);
     let attempt = || api.patch(&item.r.name, &pp, &patch);
     match client::retry_raw(&what, attempt).await {
         Ok(o) => Ok(o),
@@ -322,8 +369,8 @@ pub(crate) async fn ssa(
 async fn apply_one(
     client: &Client,
     kinds: &Kinds,
-    item: &Item,
-    before: Option<Value>,
+    item: &Item<'_>,
+    before: Option<Fingerprint>,
     opts: &ApplyOptions,
     events: &Sink,
 ) -> ObjectResult {
@@ -414,4 +461,34 @@ async fn write_parent(
     })
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(v: Value) -> DynamicObject {
+        serde_json::from_value(v).expect("an object")
+    }
+
+    #[test]
+    fn fingerprints_ignore_key_order_and_bookkeeping() {
+        let a = object(serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "x", "namespace": "n", "resourceVersion": "1"},
+            "data": {"a": "1", "b": "2"},
+        }));
+        let b = object(serde_json::json!({
+            "kind": "ConfigMap", "apiVersion": "v1",
+            "data": {"b": "2", "a": "1"},
+            "metadata": {"namespace": "n", "name": "x", "resourceVersion": "7"},
+        }));
+        let c = object(serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "x", "namespace": "n"},
+            "data": {"a": "1", "b": "3"},
+        }));
+        assert_eq!(comparable(&a), comparable(&b));
+        assert_ne!(comparable(&a), comparable(&c));
+    }
 }

@@ -70,8 +70,8 @@ pub async fn plan(
 
 async fn entry(
     client: &Client,
-    p: &ops::Prepared,
-    item: &Item,
+    p: &ops::Prepared<'_>,
+    item: &Item<'_>,
     dry: &ApplyOptions,
 ) -> Result<PlanEntry, Error> {
     let (ar, caps) = p.kinds.resolve(&item.r)?;

@@ -15,6 +15,9 @@ use crate::events::Sink;
 use crate::ops::{Action, ApplyOptions, Bounded, ObjectResult, Prepared, bounded};
 use crate::{Error, ObjectRef, Set};
 
+/// Objects per LIST page when looking for what to prune.
+const PAGE: u32 = 500;
+
 /// A live object of the set that is no longer rendered.
 pub(crate) struct Candidate {
     pub r: ObjectRef,
@@ -24,7 +27,7 @@ pub(crate) struct Candidate {
 /// The set's live objects (previous and current group-kinds) that are no longer rendered.
 pub(crate) async fn candidates(
     client: &Client,
-    p: &Prepared,
+    p: &Prepared<'_>,
     set: &Set,
 ) -> Result<Vec<Candidate>, Error> {
     let desired: BTreeSet<(String, String, String, String)> =
@@ -43,30 +46,41 @@ pub(crate) async fn candidates(
         } else {
             Api::all_with(client.clone(), &ar)
         };
-        let lp = ListParams::default().labels(&selector);
-        let list = retry(&format!("list {gk}"), || api.list(&lp)).await?;
-        for live in list.items {
-            // The server filtered by label; check again, prune must never touch a stranger.
-            let ours = live
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(LABEL_PART_OF))
-                .is_some_and(|v| *v == p.id);
-            let r = ObjectRef {
-                group: ar.group.clone(),
-                version: ar.version.clone(),
-                kind: ar.kind.clone(),
-                namespace: live.metadata.namespace.clone().unwrap_or_default(),
-                name: live.metadata.name.clone().unwrap_or_default(),
-            };
-            if ours && !r.name.is_empty() && !desired.contains(&key(&r)) {
-                let api = if caps.scope == Scope::Namespaced {
-                    Api::namespaced_with(client.clone(), &r.namespace, &ar)
-                } else {
-                    Api::all_with(client.clone(), &ar)
+        // Metadata only, a page at a time: memory stays bounded however big the set is.
+        let mut token: Option<String> = None;
+        loop {
+            let mut lp = ListParams::default().labels(&selector).limit(PAGE);
+            if let Some(t) = &token {
+                lp = lp.continue_token(t);
+            }
+            let page = retry(&format!("list {gk}"), || api.list_metadata(&lp)).await?;
+            for live in page.items {
+                // The server filtered by label; check again, prune must never touch a stranger.
+                let ours = live
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(LABEL_PART_OF))
+                    .is_some_and(|v| *v == p.id);
+                let r = ObjectRef {
+                    group: ar.group.clone(),
+                    version: ar.version.clone(),
+                    kind: ar.kind.clone(),
+                    namespace: live.metadata.namespace.clone().unwrap_or_default(),
+                    name: live.metadata.name.clone().unwrap_or_default(),
                 };
-                out.push(Candidate { r, api });
+                if ours && !r.name.is_empty() && !desired.contains(&key(&r)) {
+                    let api = if caps.scope == Scope::Namespaced {
+                        Api::namespaced_with(client.clone(), &r.namespace, &ar)
+                    } else {
+                        Api::all_with(client.clone(), &ar)
+                    };
+                    out.push(Candidate { r, api });
+                }
+            }
+            token = page.metadata.continue_.filter(|t| !t.is_empty());
+            if token.is_none() {
+                break;
             }
         }
     }
@@ -87,7 +101,7 @@ fn key(r: &ObjectRef) -> (String, String, String, String) {
 /// Deletes the candidates (server-side dry run under `--dry-run`).
 pub(crate) async fn prune(
     client: &Client,
-    p: &Prepared,
+    p: &Prepared<'_>,
     set: &Set,
     opts: &ApplyOptions,
     events: &Sink,
