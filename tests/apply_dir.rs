@@ -22,6 +22,27 @@ fn apply_dir(spec: &Path, dir: &Path, extra: &[&str]) -> support::Run {
     support::hms(&args)
 }
 
+/// Runs `hms-sys plan SPEC --target dir:PATH`.
+fn plan_dir(spec: &Path, dir: &Path) -> support::Run {
+    let target = format!("dir:{}", dir.display());
+    let spec = spec.display().to_string();
+    let cache = support::cache_dir().display().to_string();
+    let events = dir
+        .with_extension("plan-events.jsonl")
+        .display()
+        .to_string();
+    support::hms(&[
+        "plan",
+        &spec,
+        "--target",
+        &target,
+        "--cache-dir",
+        &cache,
+        "--events",
+        &events,
+    ])
+}
+
 /// Every file in `dir`: name → content.
 fn files(dir: &Path) -> BTreeMap<String, String> {
     std::fs::read_dir(dir)
@@ -125,7 +146,20 @@ fn writes_files_inventory_and_kustomization_then_prunes_only_its_own() {
     let renamed = with_policy_renamed(tmp.path());
     let run = apply_dir(&renamed, &out, &[]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains(&format!("{policy} pruned")), "{run:?}");
+    let pruned =
+        format!("✔ NetworkPolicy.networking.k8s.io dcaa-secure/dcaa-isolated pruned ({policy})");
+    assert!(run.stdout.contains(&pruned), "{run:?}");
+    let events = std::fs::read_to_string(out.with_extension("events.jsonl")).expect("events");
+    let prune: Value = events
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["type"] == "prune" && e["result"] == "pruned")
+        .expect("a prune event");
+    assert_eq!(
+        prune["object"],
+        "NetworkPolicy.networking.k8s.io dcaa-secure/dcaa-isolated"
+    );
+    assert_eq!(prune["message"], format!("file {policy}"));
     let after = files(&out);
     assert!(!after.contains_key(&policy), "{after:?}");
     assert!(
@@ -200,4 +234,61 @@ fn dir_target_needs_no_kubeconfig_and_refuses_cluster_only_flags() {
     let run = apply_dir(&support::example(), &file, &[]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("error[HMS-APPLY]"), "{run:?}");
+}
+
+#[test]
+fn plan_against_a_directory_shows_creates_updates_and_prunes_and_writes_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("gitops");
+
+    let first = plan_dir(&support::example(), &out);
+    assert_eq!(first.code, 2, "{first:?}");
+    assert!(
+        first
+            .stdout
+            .contains("+ NetworkPolicy.networking.k8s.io dcaa-secure/dcaa-isolated create ("),
+        "{first:?}"
+    );
+    assert!(first.stdout.contains("dcaa-secure: 8 changes"), "{first:?}");
+    assert!(!out.exists(), "plan writes nothing");
+
+    assert_eq!(apply_dir(&support::example(), &out, &[]).code, 0);
+    let same = plan_dir(&support::example(), &out);
+    assert_eq!(same.code, 0, "{same:?}");
+    assert!(same.stdout.contains("dcaa-secure: 0 changes"), "{same:?}");
+
+    let before = files(&out);
+    let renamed = with_policy_renamed(tmp.path());
+    let text = std::fs::read_to_string(&renamed).expect("spec");
+    assert_eq!(text.matches("replicas: 10").count(), 1);
+    std::fs::write(&renamed, text.replace("replicas: 10", "replicas: 4")).expect("write");
+    let changed = plan_dir(&renamed, &out);
+    assert_eq!(changed.code, 2, "{changed:?}");
+    let o = &changed.stdout;
+    assert!(
+        o.contains("+ NetworkPolicy.networking.k8s.io dcaa-secure/dcaa-fenced create ("),
+        "{o}"
+    );
+    assert!(
+        o.contains("- NetworkPolicy.networking.k8s.io dcaa-secure/dcaa-isolated prune ("),
+        "{o}"
+    );
+    assert!(
+        o.contains("~ Deployment.apps dcaa-secure/dcaa-audit update ("),
+        "{o}"
+    );
+    assert!(
+        o.contains("-  replicas: 10") && o.contains("+  replicas: 4"),
+        "{o}"
+    );
+    assert!(o.contains("dcaa-secure: 3 changes"), "{o}");
+    let events = std::fs::read_to_string(out.with_extension("plan-events.jsonl")).expect("events");
+    let event: Value = events
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|e: &Value| e["type"] == "plan")
+        .last()
+        .expect("a plan event");
+    assert_eq!(event["result"], "changes");
+    assert_eq!(files(&out), before, "plan writes nothing");
 }

@@ -170,7 +170,7 @@ pub(crate) async fn prepare<'a>(
 }
 
 /// Applies `objects` for `set`; see ARCHITECTURE.md (host/apply) for the order and invariants.
-/// `progress` sees each step's results as the step ends.
+/// `progress` sees each object's result as soon as it and those before it in its step are done.
 pub async fn apply(
     client: &Client,
     set: &Set,
@@ -228,16 +228,17 @@ pub async fn apply(
             write_parent(client, set, &superset, opts).await?;
             parent_done = true;
         }
-        let results: Vec<ObjectResult> = stream::iter(step.iter().map(|&n| {
+        let mut done = stream::iter(step.iter().map(|&n| {
             let item = &p.items[n];
             let before = lives[n].as_ref().map(|(v, _)| *v);
             apply_one(client, &p.kinds, item, before, opts, events)
         }))
-        .buffered(opts.concurrency.max(1))
-        .collect()
-        .await;
-        for r in &results {
-            progress(r);
+        .buffered(opts.concurrency.max(1));
+        // Reported as they finish (in order), so a long step shows progress.
+        let mut results = Vec::with_capacity(step.len());
+        while let Some(r) = done.next().await {
+            progress(&r);
+            results.push(r);
         }
         report.conflict |= results.iter().any(|r| r.conflict);
         report.interrupted |= results.iter().any(|r| r.action == Action::Interrupted);

@@ -50,6 +50,9 @@ pub struct PlanArgs {
     pub spec: PathBuf,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// What to compare with: `cluster`, or `dir:PATH` (what `apply --target dir:PATH` wrote).
+    #[arg(long, value_name = "TARGET", default_value = "cluster", value_parser = dir_target::parse_target)]
+    pub target: ApplyTarget,
     /// Plan as if --adopt were given to apply.
     #[arg(long)]
     pub adopt: bool,
@@ -136,7 +139,10 @@ pub fn plan(
     let Ok((rendered, events)) = prepare_cluster(&req, &a.plugins, json, err)? else {
         return Ok(exit::ERROR);
     };
-    cmd_apply::plan(&req, &rendered, &events, out, err)
+    match &a.target {
+        ApplyTarget::Cluster => cmd_apply::plan(&req, &rendered, &events, out, err),
+        ApplyTarget::Dir(path) => dir_target::plan(&req, &rendered, &events, path, out, err),
+    }
 }
 
 pub fn status(a: StatusArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {

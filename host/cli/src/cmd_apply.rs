@@ -1,7 +1,7 @@
 //! `apply`, `plan` and `status`: the cluster commands, over hms-apply.
 
 use std::fs::OpenOptions;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -24,7 +24,8 @@ pub struct ClusterArgs {
     /// The kubeconfig context [default: the current context].
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Append events (JSON lines, docs/events.md) to FILE instead of stderr.
+    /// Append events (JSON lines, docs/events.md) to FILE; `-` is stderr [default: stderr
+    /// unless stderr is a terminal, where they would interleave with the lines for people].
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
 }
@@ -37,7 +38,8 @@ impl ClusterArgs {
         }
     }
 
-    /// The event sink: `--events FILE` (append) or stderr.
+    /// The event sink: `--events FILE` (append), `--events -` (stderr), else stderr when it is
+    /// not a terminal, else nowhere.
     pub fn sink(&self, spec: &str, rendered: Option<&Rendered>) -> anyhow::Result<Sink> {
         let digests: serde_json::Map<String, Value> = rendered
             .map(|r| {
@@ -48,6 +50,8 @@ impl ClusterArgs {
             })
             .unwrap_or_default();
         let out: Box<dyn Write + Send> = match &self.events {
+            Some(path) if path.as_os_str() == "-" => Box::new(std::io::stderr()),
+            None if std::io::stderr().is_terminal() => Box::new(std::io::sink()),
             Some(path) => Box::new(
                 OpenOptions::new()
                     .create(true)

@@ -64,31 +64,39 @@ pub fn apply(
     }
 }
 
-fn write(
+/// What a directory target holds for a spec: the objects in apply order with their file names,
+/// and what the last run recorded.
+struct Layout {
+    set: hms_apply::Set,
+    /// `None` when PATH does not exist (yet).
+    root: Option<Dir>,
+    /// The object files the inventory lists from the last run.
+    old: BTreeSet<String>,
+    /// (file name, object labelled as the cluster target labels it), in apply order.
+    objects: Vec<(String, Object)>,
+    gks: BTreeSet<String>,
+}
+
+fn layout(
     req: &ApplyRequest<'_>,
     rendered: &Rendered,
-    events: &Sink,
     path: &Path,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    let dry = req.options.dry_run;
-    let suffix = if dry { " (dry run)" } else { "" };
+    create: bool,
+) -> anyhow::Result<Layout> {
     let (set, _) = cmd_apply::desired(req.spec, rendered)?;
     let id = applyset::set_id(&set.spec, &set.namespace);
-    if !dry {
+    if create {
         std::fs::create_dir_all(path).map_err(|e| anyhow::anyhow!("cannot create: {e}"))?;
     }
     let root = match Dir::open_ambient_dir(path, ambient_authority()) {
         Ok(root) => Some(root),
-        Err(e) if dry && e.kind() == ErrorKind::NotFound => None,
+        Err(e) if !create && e.kind() == ErrorKind::NotFound => None,
         Err(e) => anyhow::bail!("cannot open: {e}"),
     };
     let old = match &root {
         Some(root) => previous_files(root, &set.spec)?,
         None => BTreeSet::new(),
     };
-
-    // The objects in apply order, labelled as the cluster target labels them.
     let mut objects: Vec<Object> = rendered
         .objects
         .iter()
@@ -99,32 +107,77 @@ fn write(
         })
         .collect();
     objects.sort_by_key(|o| kinds::rank(&o.id.group, &o.id.kind));
+    let gks = objects
+        .iter()
+        .map(|o| applyset::group_kind(&o.id.group, &o.id.kind))
+        .collect();
+    let objects = objects
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| (output::file_name(i, &o, Format::Yaml), o))
+        .collect();
+    Ok(Layout {
+        set,
+        root,
+        old,
+        objects,
+        gks,
+    })
+}
+
+/// How an object is named in lines and events: `Kind.group namespace/name`.
+fn object_name(o: &Object) -> String {
+    ObjectRef::of(&o.value).map_or_else(|_| o.id.to_string(), |r| r.to_string())
+}
+
+/// The object a file this target wrote holds, for naming what is pruned.
+fn object_in_file(root: Option<&Dir>, name: &str) -> Option<String> {
+    let text = root?.read_to_string(name).ok()?;
+    let value: Value = serde_yaml_ng::from_str(&text).ok()?;
+    ObjectRef::of(&value).ok().map(|r| r.to_string())
+}
+
+fn write(
+    req: &ApplyRequest<'_>,
+    rendered: &Rendered,
+    events: &Sink,
+    path: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let dry = req.options.dry_run;
+    let suffix = if dry { " (dry run)" } else { "" };
+    let Layout {
+        set,
+        root,
+        old,
+        objects,
+        gks,
+    } = layout(req, rendered, path, !dry)?;
     let mut names = Vec::new();
     let mut counts = [0usize; 4];
-    for (i, o) in objects.iter().enumerate() {
+    for (name, o) in &objects {
         let start = Instant::now();
-        let name = output::file_name(i, o, Format::Yaml);
         let action = put(
             root.as_ref(),
-            &name,
+            name,
             &output::object_text(o, Format::Yaml)?,
             dry,
         )?;
-        let object = ObjectRef::of(&o.value).map_or_else(|_| o.id.to_string(), |r| r.to_string());
+        let object = object_name(o);
         writeln!(out, "✔ {object} {} ({name}){suffix}", action.as_str())?;
         events.emit(
             "apply",
             Some(object),
             action.as_str(),
             start.elapsed(),
-            None,
+            Some(format!("file {name}")),
         );
         counts[match action {
             Action::Created => 0,
             Action::Configured => 1,
             _ => 2,
         }] += 1;
-        names.push(name);
+        names.push(name.clone());
     }
 
     let mut resources = names.clone();
@@ -137,10 +190,6 @@ fn write(
     )?;
     let current: BTreeSet<String> = names.iter().cloned().collect();
     let stale: Vec<&String> = old.difference(&current).collect();
-    let gks: BTreeSet<String> = objects
-        .iter()
-        .map(|o| applyset::group_kind(&o.id.group, &o.id.kind))
-        .collect();
     if !stale.is_empty() {
         // Interrupted from here on, the inventory still names every file a later run must prune.
         let union: BTreeSet<String> = old.union(&current).cloned().collect();
@@ -153,6 +202,7 @@ fn write(
     }
     let start = Instant::now();
     for name in &stale {
+        let object = object_in_file(root.as_ref(), name).unwrap_or_else(|| name.to_string());
         if let (Some(root), false) = (&root, dry) {
             match root.remove_file(name.as_str()) {
                 Ok(()) => {}
@@ -160,13 +210,13 @@ fn write(
                 Err(e) => anyhow::bail!("cannot remove {name}: {e}"),
             }
         }
-        writeln!(out, "✔ {name} pruned{suffix}")?;
+        writeln!(out, "✔ {object} pruned ({name}){suffix}")?;
         events.emit(
             "prune",
-            Some(name.to_string()),
+            Some(object),
             "pruned",
             start.elapsed(),
-            None,
+            Some(format!("file {name}")),
         );
         counts[3] += 1;
     }
@@ -188,6 +238,88 @@ fn write(
         path.display()
     )?;
     Ok(())
+}
+
+/// `hms-sys plan --target dir:PATH`: what `apply --target dir:PATH` would create, update (with
+/// a field diff), prune or leave unchanged; exit 0 no changes, 2 changes, 1 error. Writes
+/// nothing.
+pub fn plan(
+    req: &ApplyRequest<'_>,
+    rendered: &Rendered,
+    events: &Sink,
+    path: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let start = Instant::now();
+    let planned = plan_lines(req, rendered, path, out);
+    match planned {
+        Ok(changes) => {
+            let result = if changes == 0 { "unchanged" } else { "changes" };
+            events.emit("plan", None, result, start.elapsed(), None);
+            Ok(if changes == 0 {
+                exit::OK
+            } else {
+                exit::CHANGES
+            })
+        }
+        Err(e) => {
+            writeln!(err, "error[HMS-APPLY]: {}: {e:#}", path.display())?;
+            events.emit("plan", None, "failed", start.elapsed(), Some(e.to_string()));
+            Ok(exit::ERROR)
+        }
+    }
+}
+
+fn plan_lines(
+    req: &ApplyRequest<'_>,
+    rendered: &Rendered,
+    path: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<usize> {
+    let l = layout(req, rendered, path, false)?;
+    let mut changes = 0;
+    for (name, o) in &l.objects {
+        let text = output::object_text(o, Format::Yaml)?;
+        let existing = match l.root.as_ref().map(|r| r.read_to_string(name)) {
+            None => None,
+            Some(Ok(t)) => Some(t),
+            Some(Err(e)) if e.kind() == ErrorKind::NotFound => None,
+            Some(Err(e)) => anyhow::bail!("cannot read {name}: {e}"),
+        };
+        let object = object_name(o);
+        match existing {
+            None => writeln!(out, "+ {object} create ({name})")?,
+            Some(t) if t == text => {
+                writeln!(out, "= {object} unchanged ({name})")?;
+                continue;
+            }
+            Some(t) => {
+                writeln!(out, "~ {object} update ({name})")?;
+                let before: Value = serde_yaml_ng::from_str(&t).unwrap_or(Value::Null);
+                let diff = hms_apply::plan::diff(&before, &o.value)
+                    .map(|d| d.replacen("--- live", &format!("--- {name}"), 1))
+                    .unwrap_or_else(|| "(formatting only)".to_string());
+                for line in diff.lines() {
+                    writeln!(out, "    {line}")?;
+                }
+            }
+        }
+        changes += 1;
+    }
+    let current: BTreeSet<String> = l.objects.iter().map(|(n, _)| n.clone()).collect();
+    for name in l.old.difference(&current) {
+        let object = object_in_file(l.root.as_ref(), name).unwrap_or_else(|| name.clone());
+        writeln!(out, "- {object} prune ({name})")?;
+        changes += 1;
+    }
+    writeln!(
+        out,
+        "{}: {changes} changes (dir {})",
+        l.set.spec,
+        path.display()
+    )?;
+    Ok(changes)
 }
 
 /// The inventory ConfigMap: the cluster target's ApplySet parent, plus the files it lists.
