@@ -23,12 +23,12 @@ pub(super) fn hms(cluster: &Cluster, args: &[&str]) -> Run {
 
 /// The events file of [`hms`] runs against `cluster`.
 pub(super) fn events_file(cluster: &Cluster) -> PathBuf {
-    cluster.kubeconfig().with_file_name("events.jsonl")
+    cluster.scratch().join("events.jsonl")
 }
 
 /// `ARGS --kubeconfig K --events F [--cache-dir C]`, as [`hms`] runs them.
 pub(super) fn argv(cluster: &Cluster, args: &[&str]) -> Vec<String> {
-    let events = cluster.kubeconfig().with_file_name("events.jsonl");
+    let events = cluster.scratch().join("events.jsonl");
     let mut argv: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     argv.push("--kubeconfig".into());
     argv.push(cluster.kubeconfig().display().to_string());
@@ -151,8 +151,7 @@ fn apply_then_status_is_ready_and_a_second_apply_changes_nothing() {
         .get("apps", "deployments", NS, "dcaa-audit")
         .expect("deployment");
     assert_eq!(part_of(&deployment), Some(id));
-    let events = std::fs::read_to_string(cluster.kubeconfig().with_file_name("events.jsonl"))
-        .expect("events");
+    let events = std::fs::read_to_string(cluster.scratch().join("events.jsonl")).expect("events");
     for line in events.lines() {
         let e: Value = serde_json::from_str(line).expect("an event is one JSON line");
         for key in [

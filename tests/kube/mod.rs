@@ -31,7 +31,8 @@
 //! Set `HMS_TEST_KUBECONFIG=/path/to/kubeconfig` (for example from
 //! `kind create cluster --kubeconfig /tmp/kind.kubeconfig` or `k3d kubeconfig write`) and run
 //! `cargo test --release`: tests that start their cluster with [`Cluster::start`] then use that
-//! cluster instead of the test server. Install the CRDs first
+//! cluster instead of the test server, one test at a time, each after deleting what an earlier
+//! one left (the `dcaa-secure` namespace and the example set's labelled StorageClass). Install the CRDs first
 //! (`kubectl --kubeconfig "$HMS_TEST_KUBECONFIG" apply -f ../shared/testdata/crds`). Tests that
 //! need fault injection or the simulated controllers call [`Cluster::test_server`], get `None`
 //! and skip with a printed note.
@@ -73,8 +74,46 @@ pub enum Cluster {
         kubeconfig: PathBuf,
         _dir: tempfile::TempDir,
     },
-    /// A real cluster named by `HMS_TEST_KUBECONFIG`.
-    Real { kubeconfig: PathBuf },
+    /// A real cluster named by `HMS_TEST_KUBECONFIG`, held by one test at a time.
+    Real {
+        kubeconfig: PathBuf,
+        _dir: tempfile::TempDir,
+        _turn: std::sync::MutexGuard<'static, ()>,
+    },
+}
+
+/// Tests share a real cluster one at a time (they use the same namespace).
+static REAL_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Removes what an earlier test left of the example's set on a real cluster: its namespace and
+/// its cluster-scoped objects (by the set's `part-of` label only), waiting until they are gone.
+fn reset_real_cluster(kubeconfig: &Path) {
+    let id = hms_apply::applyset::set_id("dcaa-secure", "dcaa-secure");
+    let selector = format!("{}={id}", hms_apply::applyset::LABEL_PART_OF);
+    let runs: [&[&str]; 2] = [
+        &["delete", "namespace", "dcaa-secure", "--ignore-not-found"],
+        &[
+            "delete",
+            "storageclasses",
+            "-l",
+            &selector,
+            "--ignore-not-found",
+        ],
+    ];
+    for args in runs {
+        let out = std::process::Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .args(args)
+            .args(["--wait=true", "--timeout=300s"])
+            .output()
+            .expect("run kubectl");
+        assert!(
+            out.status.success(),
+            "resetting the real cluster: kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 impl Cluster {
@@ -85,9 +124,16 @@ impl Cluster {
 
     pub fn start_with(config: ServerConfig) -> Cluster {
         match std::env::var_os(REAL_CLUSTER_ENV) {
-            Some(path) if !path.is_empty() => Cluster::Real {
-                kubeconfig: PathBuf::from(path),
-            },
+            Some(path) if !path.is_empty() => {
+                let turn = REAL_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+                let kubeconfig = PathBuf::from(path);
+                reset_real_cluster(&kubeconfig);
+                Cluster::Real {
+                    kubeconfig,
+                    _dir: tempfile::tempdir().expect("temp dir"),
+                    _turn: turn,
+                }
+            }
             _ => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let server = TestServer::start_with(config);
@@ -103,7 +149,14 @@ impl Cluster {
 
     pub fn kubeconfig(&self) -> &Path {
         match self {
-            Cluster::Test { kubeconfig, .. } | Cluster::Real { kubeconfig } => kubeconfig,
+            Cluster::Test { kubeconfig, .. } | Cluster::Real { kubeconfig, .. } => kubeconfig,
+        }
+    }
+
+    /// A temporary directory of this test's own (events files and the like).
+    pub fn scratch(&self) -> &Path {
+        match self {
+            Cluster::Test { _dir, .. } | Cluster::Real { _dir, .. } => _dir.path(),
         }
     }
 
