@@ -285,9 +285,9 @@ fn plan_against_a_directory_shows_creates_updates_and_prunes_and_writes_nothing(
     let events = std::fs::read_to_string(out.with_extension("plan-events.jsonl")).expect("events");
     let event: Value = events
         .lines()
+        .rev()
         .filter_map(|l| serde_json::from_str(l).ok())
-        .filter(|e: &Value| e["type"] == "plan")
-        .last()
+        .find(|e: &Value| e["type"] == "plan")
         .expect("a plan event");
     assert_eq!(event["result"], "changes");
     assert_eq!(files(&out), before, "plan writes nothing");
