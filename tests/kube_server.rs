@@ -440,3 +440,51 @@ fn kubectl_pages_through_a_list_with_limit_and_continue() {
     assert!(pages.iter().all(|r| r.query.contains("limit=2")));
     assert!(pages[1].query.contains("continue="), "{pages:?}");
 }
+
+#[test]
+fn the_server_speaks_tls_and_clients_verify_its_certificate() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().expect("temp");
+    let kc = server.kubeconfig(dir.path());
+    let text = std::fs::read_to_string(&kc).expect("kubeconfig");
+    assert!(text.contains("server: https://127.0.0.1:"), "{text}");
+    assert!(text.contains("certificate-authority-data: "), "{text}");
+    assert!(ok(kubectl(&kc, &["get", "namespaces"])).contains("kube-system"));
+
+    // The same server without its CA: both clients refuse it.
+    let untrusted_dir = tempfile::tempdir().expect("temp");
+    let untrusted = untrusted_dir.path().join("kubeconfig");
+    let without_ca: String = text
+        .lines()
+        .filter(|l| !l.contains("certificate-authority-data"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&untrusted, without_ca).expect("write");
+    let refused = kubectl(&untrusted, &["get", "namespaces"]);
+    assert_ne!(refused.code, Some(0), "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("certificate signed by unknown authority"),
+        "{}",
+        refused.stderr
+    );
+    let run = crate::support::hms(&[
+        "status",
+        "dcaa-secure",
+        "--kubeconfig",
+        untrusted.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 6, "{run:?}");
+    assert!(run.stderr.contains("error[HMS-APPLY]"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("the API server's certificate is not trusted"),
+        "{run:?}"
+    );
+
+    // Plain HTTP on the same port, for the raw-wire helpers and for clients without TLS.
+    let plain_dir = tempfile::tempdir().expect("temp");
+    let plain = server.kubeconfig_plain(plain_dir.path());
+    assert!(ok(kubectl(&plain, &["get", "namespaces"])).contains("kube-system"));
+}

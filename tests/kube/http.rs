@@ -106,7 +106,7 @@ fn decode(s: &str) -> String {
 const MAX_HEADER: usize = 64 * 1024;
 const MAX_BODY: usize = 32 * 1024 * 1024;
 
-fn read_line(r: &mut BufReader<TcpStream>) -> io::Result<Option<String>> {
+fn read_line<R: BufRead>(r: &mut R) -> io::Result<Option<String>> {
     let mut line = Vec::new();
     let n = r
         .by_ref()
@@ -126,7 +126,7 @@ fn bad(msg: &str) -> io::Error {
 }
 
 /// Reads one request; `Ok(None)` when the client closed the connection between requests.
-pub fn read_request(r: &mut BufReader<TcpStream>) -> io::Result<Option<Request>> {
+pub fn read_request<R: BufRead>(r: &mut R) -> io::Result<Option<Request>> {
     let line = loop {
         match read_line(r)? {
             None => return Ok(None),
@@ -196,7 +196,7 @@ pub fn read_request(r: &mut BufReader<TcpStream>) -> io::Result<Option<Request>>
 }
 
 /// Writes a response; returns whether the connection may be kept open.
-pub fn write_response(w: &mut TcpStream, resp: Response, keep_alive: bool) -> io::Result<bool> {
+pub fn write_response<W: Write>(w: &mut W, resp: Response, keep_alive: bool) -> io::Result<bool> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
     for (k, v) in &resp.headers {
         head.push_str(&format!("{k}: {v}\r\n"));

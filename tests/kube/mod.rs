@@ -1,8 +1,11 @@
 //! A wire-level Kubernetes API test server for the end-to-end tests: no real cluster can run on
 //! these machines, so this stands in for one, speaking real HTTP/1.1 on `127.0.0.1:<random>`.
 //!
-//! - Plain HTTP, no TLS: the generated kubeconfig says `server: http://127.0.0.1:PORT` with a
-//!   bearer token, which kubectl (v1.32) and kube-rs both accept on their normal code path.
+//! - HTTPS with a fresh cluster CA per server: the generated kubeconfig says
+//!   `server: https://127.0.0.1:PORT` with `certificate-authority-data` and a bearer token, so
+//!   kubectl and kube-rs (rustls) verify the server as they verify a real cluster. The same port
+//!   also answers plain HTTP (a connection is TLS when its first byte starts a handshake): the
+//!   raw-wire helpers use that, and [`TestServer::kubeconfig_plain`] writes an `http://` one.
 //! - Discovery (`/version`, `/api`, `/api/v1`, `/apis`, `/apis/G/V`) for the core kinds hms-sys
 //!   emits and the CRDs in `shared/testdata/crds` (served versions, scope, plural, short names).
 //!   Aggregated discovery is not served: the `Accept` for `APIGroupDiscoveryList` is ignored and
@@ -23,7 +26,7 @@
 //! sent and served with the requested apiVersion), no Table output (kubectl prints NAME and AGE),
 //! no OpenAPI schemas (`kubectl explain` fails), no events, no garbage collector beyond a
 //! deleted namespace's objects and a deleted Deployment's or pool's pods and nodes; watches are
-//! never compacted (no 410 Gone), no HTTP/2, no TLS; server-side apply treats lists of objects that all have `name` (or `type`, `mountPath`,
+//! never compacted (no 410 Gone), no HTTP/2, no client certificates; server-side apply treats lists of objects that all have `name` (or `type`, `mountPath`,
 //! `containerPort`) as keyed by it and every other list as atomic.
 //!
 //! ## Against a real cluster
@@ -54,6 +57,7 @@ mod scale;
 mod select;
 mod server;
 mod store;
+mod tls;
 mod watch;
 
 use std::path::{Path, PathBuf};

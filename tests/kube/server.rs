@@ -1,7 +1,7 @@
 //! The server itself: the listener on 127.0.0.1, one thread per connection, the request log,
 //! latency and faults, and the routing of discovery and resource paths.
 
-use std::io::BufReader;
+use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -54,6 +54,7 @@ pub struct Shared {
     pub shutdown: AtomicBool,
     pub addr: SocketAddr,
     pub config: ServerConfig,
+    pub tls: super::tls::Tls,
 }
 
 impl Shared {
@@ -92,6 +93,7 @@ impl TestServer {
             shutdown: AtomicBool::new(false),
             addr,
             config,
+            tls: super::tls::Tls::generate(),
         });
         {
             let mut store = shared.store.lock();
@@ -142,9 +144,19 @@ impl TestServer {
         self.shared.addr
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `https://127.0.0.1:PORT` (the same port also answers plain HTTP, for the raw-wire tests).
     pub fn url(&self) -> String {
-        format!("http://{}", self.shared.addr)
+        format!("https://{}", self.shared.addr)
+    }
+
+    /// The cluster CA (PEM) that signed the serving certificate.
+    pub fn ca_pem(&self) -> &str {
+        &self.shared.tls.ca_pem
+    }
+
+    /// A kubeconfig for plain `http://127.0.0.1:PORT`, without TLS.
+    pub fn kubeconfig_plain(&self, dir: &Path) -> PathBuf {
+        super::kubeconfig::write(dir, &format!("http://{}", self.shared.addr), None)
     }
 
     /// The fault queue: `server.faults().push(Fault::Status(500))`.
@@ -170,7 +182,7 @@ impl TestServer {
 
     /// Writes a kubeconfig for this server into `dir` (see `kubeconfig.rs`).
     pub fn kubeconfig(&self, dir: &Path) -> PathBuf {
-        super::kubeconfig::write(dir, &self.url())
+        super::kubeconfig::write(dir, &self.url(), Some(self.ca_pem()))
     }
 
     /// The stored object, straight from the store (`group` "" for core kinds, `namespace` "" for
@@ -223,12 +235,32 @@ impl Drop for TestServer {
     }
 }
 
+/// Serves one connection: TLS when the client starts a TLS handshake (what the kubeconfig
+/// says, as on a real cluster), plain HTTP otherwise (the raw-wire test helpers).
 fn serve_connection(shared: Arc<Shared>, conn: TcpStream) {
     let _ = conn.set_nodelay(true);
-    let Ok(mut writer) = conn.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(conn);
+    let mut first = [0u8; 1];
+    // 0x16: a TLS handshake record.
+    if matches!(conn.peek(&mut first), Ok(1)) && first[0] == 0x16 {
+        let Ok(tls) = rustls::ServerConnection::new(shared.tls.config.clone()) else {
+            return;
+        };
+        let stream = rustls::StreamOwned::new(tls, conn);
+        serve_stream(&shared, BufReader::new(stream), |s| {
+            let _ = s.sock.shutdown(std::net::Shutdown::Both);
+        });
+    } else {
+        serve_stream(&shared, BufReader::new(conn), |s| {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        });
+    }
+}
+
+fn serve_stream<S: Read + Write>(
+    shared: &Shared,
+    mut reader: BufReader<S>,
+    close: impl Fn(&mut S),
+) {
     loop {
         if shared.shutdown.load(Ordering::SeqCst) {
             return;
@@ -239,14 +271,14 @@ fn serve_connection(shared: Arc<Shared>, conn: TcpStream) {
             Err(_) => {
                 let resp =
                     Response::json(400, &status(400, "BadRequest", "malformed HTTP request"));
-                let _ = http::write_response(&mut writer, resp, false);
+                let _ = http::write_response(reader.get_mut(), resp, false);
                 return;
             }
         };
         let keep_alive = !req
             .header("Connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        let resp = handle(&shared, &req);
+        let resp = handle(shared, &req);
         let code = if matches!(resp.body, Body::Drop) {
             0
         } else {
@@ -265,10 +297,10 @@ fn serve_connection(shared: Arc<Shared>, conn: TcpStream) {
                 user_agent: req.header("User-Agent").map(String::from),
                 status: code,
             });
-        match http::write_response(&mut writer, resp, keep_alive) {
+        match http::write_response(reader.get_mut(), resp, keep_alive) {
             Ok(true) => {}
             _ => {
-                let _ = writer.shutdown(std::net::Shutdown::Both);
+                close(reader.get_mut());
                 return;
             }
         }

@@ -146,9 +146,44 @@ pub fn retry_delay(e: &kube::Error, attempt: u32) -> Option<Duration> {
         // "The object has been modified": optimistic concurrency, not a field-manager conflict.
         kube::Error::Api(s) if s.code == 409 && !is_field_conflict(s) => Some(backoff),
         kube::Error::Api(_) => None,
+        // A TLS failure (an untrusted or wrong certificate) will not heal by retrying.
+        kube::Error::HyperError(_) | kube::Error::Service(_) if is_tls_failure(e) => None,
         kube::Error::HyperError(_) | kube::Error::Service(_) => Some(backoff),
         _ => None,
     }
+}
+
+/// The errors `e` wraps, outermost first.
+fn chain(e: &kube::Error) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+    std::iter::successors(std::error::Error::source(e), |c| c.source())
+}
+
+/// A TLS handshake failure: rustls's error ("invalid peer certificate: UnknownIssuer", ...)
+/// somewhere in the chain, as text: hyper's connector boxes it in types we do not name.
+fn is_tls_failure(e: &kube::Error) -> bool {
+    chain(e).any(|c| {
+        let text = c.to_string();
+        text.contains("peer certificate") || text.contains("certificate verify")
+    })
+}
+
+/// `e` with every cause, `a: b: c`, skipping causes already contained in the text.
+fn describe(e: &kube::Error) -> String {
+    let mut text = e.to_string();
+    for cause in chain(e) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    if is_tls_failure(e) {
+        text.push_str(
+            " (the API server's certificate is not trusted: check the kubeconfig's server and \
+             certificate-authority-data)",
+        );
+    }
+    text
 }
 
 /// A 409 that names fields owned by other managers (server-side apply), never retried.
@@ -165,7 +200,7 @@ pub fn is_field_conflict(s: &kube::core::Status) -> bool {
 pub fn api_error(what: &str, e: kube::Error) -> Error {
     let message = match &e {
         kube::Error::Api(s) => format!("{} ({} {})", s.message, s.code, s.reason),
-        other => other.to_string(),
+        other => describe(other),
     };
     Error::Api {
         object: what.to_string(),
@@ -240,6 +275,22 @@ mod tests {
         }))
         .expect("a Status");
         assert_eq!(retry_delay(&kube::Error::Api(Box::new(s)), 1), None);
+    }
+
+    #[test]
+    fn tls_failures_are_not_retried_and_say_what_to_check() {
+        let tls = kube::Error::Service(Box::new(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "invalid peer certificate: UnknownIssuer",
+        )));
+        assert_eq!(retry_delay(&tls, 1), None);
+        let text = api_error("x", tls).to_string();
+        assert!(text.contains("UnknownIssuer"), "{text}");
+        assert!(text.contains("certificate-authority-data"), "{text}");
+        let refused = kube::Error::Service(Box::new(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        assert_eq!(retry_delay(&refused, 1), Some(Duration::from_millis(100)));
     }
 
     #[test]
