@@ -401,3 +401,61 @@ fn status_watch_follows_until_ready() {
         "{run:?}"
     );
 }
+
+#[test]
+fn the_kubeconfig_variable_and_context_choose_the_cluster_as_kubectl_does() {
+    let cluster = Cluster::start();
+    if cluster.test_server("writes its own kubeconfig").is_none() {
+        return;
+    }
+    // Two contexts: the current one points at a port nothing listens on.
+    let text = std::fs::read_to_string(cluster.kubeconfig()).expect("kubeconfig");
+    let two = text
+        .replace(
+            "clusters:\n",
+            "clusters:\n- name: broken\n  cluster:\n    server: https://127.0.0.1:1\n",
+        )
+        .replace(
+            "contexts:\n",
+            "contexts:\n- name: broken\n  context:\n    cluster: broken\n    user: hms-test\n",
+        )
+        .replace("current-context: hms-test", "current-context: broken");
+    let path = cluster.scratch().join("two-contexts.kubeconfig");
+    std::fs::write(&path, two).expect("write");
+    let kc = path.display().to_string();
+
+    let current = support::hms(&["status", NS, "--kubeconfig", &kc]);
+    assert_eq!(current.code, 6, "the current context is used: {current:?}");
+    assert!(current.stderr.contains("error[HMS-APPLY]"), "{current:?}");
+
+    let cache = support::cache_dir().display().to_string();
+    let chosen = support::hms(&[
+        "apply",
+        &example(),
+        "--kubeconfig",
+        &kc,
+        "--context",
+        "hms-test",
+        "--cache-dir",
+        &cache,
+    ]);
+    assert_eq!(chosen.code, 0, "{chosen:?}");
+    assert!(chosen.stdout.contains("8 created"), "{chosen:?}");
+
+    // KUBECONFIG (set for a child process only) is read when --kubeconfig is not given.
+    let args = |context: &str| -> Vec<String> {
+        ["status", NS, "--context", context]
+            .iter()
+            .map(|a| a.to_string())
+            .collect()
+    };
+    let env = [("KUBECONFIG", kc.as_str())];
+    let child = support::spawn_hms_env(&args("hms-test"), &env);
+    let run = support::wait_child(child, Duration::from_secs(60));
+    assert!(run.code == 0 || run.code == 7, "{run:?}");
+    assert!(run.stdout.contains("Node pool"), "{run:?}");
+    let child = support::spawn_hms_env(&args("no-such-context"), &env);
+    let run = support::wait_child(child, Duration::from_secs(60));
+    assert_eq!(run.code, 6, "{run:?}");
+    assert!(run.stderr.contains("no-such-context"), "{run:?}");
+}

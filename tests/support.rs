@@ -112,8 +112,15 @@ const CHILD_ARGS: &str = "HMS_TEST_CHILD_ARGS";
 /// [`hms_child`]), with stdout and stderr piped: for tests that need real signals and exit codes.
 /// (`cargo test` builds no `hms-sys` binary for this package; this is the same code as `main`.)
 pub fn spawn_hms(args: &[String]) -> std::process::Child {
+    spawn_hms_env(args, &[])
+}
+
+/// [`spawn_hms`] with extra environment variables (the child's own, so tests running in
+/// parallel in this process are not affected).
+pub fn spawn_hms_env(args: &[String], env: &[(&str, &str)]) -> std::process::Child {
     let exe = std::env::current_exe().expect("the test binary's path");
     std::process::Command::new(exe)
+        .envs(env.iter().copied())
         .args([
             "--exact",
             "support::hms_child",

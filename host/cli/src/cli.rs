@@ -118,7 +118,13 @@ pub fn init_logging(cli: &Cli) {
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("HMS_SYS_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("{level},cranelift=warn,wasmtime=warn"))
+        // kube logs each failed request at ERROR; hms-sys retries and reports them itself.
+        let kube = if cli.verbose == 0 {
+            ",kube_client=off"
+        } else {
+            ""
+        };
+        tracing_subscriber::EnvFilter::new(format!("{level},cranelift=warn,wasmtime=warn{kube}"))
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
