@@ -115,6 +115,21 @@ fn apply_then_status_is_ready_and_a_second_apply_changes_nothing() {
     assert_eq!(plan.code, 0, "an unchanged spec plans no changes: {plan:?}");
     assert!(plan.stdout.contains("0 changes"), "{plan:?}");
 
+    let generations = |server: &crate::kube::TestServer| -> Vec<Value> {
+        [
+            ("apps", "deployments", NS, "dcaa-audit"),
+            ("networking.k8s.io", "networkpolicies", NS, "dcaa-isolated"),
+            ("cluster.x-k8s.io", "machinedeployments", NS, "dcaa-secure"),
+            ("", "persistentvolumeclaims", NS, "contract-pdfs"),
+        ]
+        .iter()
+        .map(|(g, r, ns, n)| {
+            let o = server.get(g, r, ns, n).expect("stored");
+            json!([o["metadata"]["generation"], o["spec"]])
+        })
+        .collect()
+    };
+    let before = cluster.test_server("reads generations").map(generations);
     let again = hms(&cluster, &["apply", &example()]);
     assert_eq!(again.code, 0, "{again:?}");
     assert!(
@@ -127,6 +142,11 @@ fn apply_then_status_is_ready_and_a_second_apply_changes_nothing() {
     let Some(server) = cluster.test_server("inspects stored objects") else {
         return;
     };
+    assert_eq!(
+        before,
+        Some(generations(server)),
+        "the second apply changed no spec and no generation"
+    );
     let parent = server
         .get("", "configmaps", NS, "hms-sys-dcaa-secure")
         .expect("inventory");
@@ -166,23 +186,74 @@ fn apply_then_status_is_ready_and_a_second_apply_changes_nothing() {
             assert!(e.get(key).is_some(), "{key} missing in {line}");
         }
     }
-    assert!(events.contains(r#""type":"apply""#) && events.contains(r#""type":"status""#));
+    let events: Vec<Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let has = |kind: &str, result: &str| {
+        events
+            .iter()
+            .any(|e| e["type"] == kind && e["result"] == result)
+    };
+    for (kind, result) in [
+        ("render", "ok"),
+        ("gate", "passed"),
+        ("apply", "created"),
+        ("apply", "unchanged"),
+        ("prune", "ok"),
+        ("status", "ready"),
+        ("plan", "unchanged"),
+    ] {
+        assert!(has(kind, result), "no {kind}/{result} event in {events:#?}");
+    }
+    let render = events
+        .iter()
+        .find(|e| e["type"] == "render")
+        .expect("render event");
+    for plugin in [
+        "nodepool",
+        "storage-csi",
+        "network-policy",
+        "workload",
+        "cis-level-2",
+    ] {
+        assert!(
+            render["pluginDigests"][plugin]
+                .as_str()
+                .is_some_and(|d| d.starts_with("sha256:") && d.len() == 71),
+            "{render}"
+        );
+    }
 }
 
 #[test]
 fn a_policy_that_is_no_longer_rendered_is_pruned_and_nothing_else() {
+    // Seeded and checked with kubectl: runs the same against a real cluster.
     let cluster = Cluster::start();
-    let Some(server) = cluster.test_server("seeds a foreign object") else {
-        return;
-    };
     assert_eq!(hms(&cluster, &["apply", &example()]).code, 0);
-    // Someone else's policy of the same kind in the same namespace: never pruned.
-    server.insert(
-        "networking.k8s.io",
-        "networkpolicies",
-        json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-               "metadata": {"name": "theirs", "namespace": NS}, "spec": {"podSelector": {}}}),
-    );
+    let other_set = "applyset-someone-else-v1";
+    let strangers = json!({"apiVersion": "v1", "kind": "List", "items": [
+        // Someone else's policy of the same kind in the same namespace.
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": "theirs", "namespace": NS}, "spec": {"podSelector": {}}},
+        // Another apply set's policy there.
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": "other-set", "namespace": NS,
+                      "labels": {"applyset.kubernetes.io/part-of": other_set}},
+         "spec": {"podSelector": {}}},
+        // A cluster-scoped object of a kind the set holds, from another set.
+        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+         "metadata": {"name": "hms-test-other-class",
+                      "labels": {"applyset.kubernetes.io/part-of": other_set}},
+         "provisioner": "example.com/none"},
+    ]});
+    let seed = [
+        "apply",
+        "--server-side",
+        "--field-manager=ops-team",
+        "--validate=false",
+    ];
+    kubectl_ok(&cluster, &seed, &strangers);
     let dir = tempfile::tempdir().expect("temp dir");
     let spec = with_policy_renamed(dir.path());
     let spec = spec.display().to_string();
@@ -207,26 +278,68 @@ fn a_policy_that_is_no_longer_rendered_is_pruned_and_nothing_else() {
         .filter(|l| l.ends_with(" pruned"))
         .count();
     assert_eq!(pruned, 1, "{run:?}");
-    assert!(
-        server
-            .get("networking.k8s.io", "networkpolicies", NS, "dcaa-isolated")
-            .is_none()
+    let names = kubectl_ok(
+        &cluster,
+        &[
+            "get",
+            "networkpolicies,deployments,persistentvolumeclaims",
+            "-n",
+            NS,
+            "-o",
+            "name",
+        ],
+        &Value::Null,
     );
-    assert!(
-        server
-            .get("networking.k8s.io", "networkpolicies", NS, "theirs")
-            .is_some()
+    for want in [
+        "networkpolicy.networking.k8s.io/theirs",
+        "networkpolicy.networking.k8s.io/other-set",
+        "networkpolicy.networking.k8s.io/dcaa-fenced",
+        "deployment.apps/dcaa-audit",
+        "persistentvolumeclaim/contract-pdfs",
+    ] {
+        assert!(names.lines().any(|l| l == want), "{want} missing: {names}");
+    }
+    assert!(!names.contains("dcaa-isolated"), "{names}");
+    let classes = kubectl_ok(
+        &cluster,
+        &["get", "storageclasses", "-o", "name"],
+        &Value::Null,
     );
-    assert!(
-        server
-            .get("apps", "deployments", NS, "dcaa-audit")
-            .is_some()
+    assert!(classes.contains("hms-test-other-class"), "{classes}");
+    kubectl_ok(
+        &cluster,
+        &["delete", "storageclass", "hms-test-other-class"],
+        &Value::Null,
     );
+}
+
+/// Runs kubectl against the cluster (with `body` on stdin as `-f -` unless it is null) and
+/// returns its stdout; panics with stderr when it fails.
+fn kubectl_ok(cluster: &Cluster, args: &[&str], body: &Value) -> String {
+    use std::io::Write as _;
+    let mut cmd = std::process::Command::new("kubectl");
+    cmd.arg("--kubeconfig").arg(cluster.kubeconfig()).args(args);
+    if !body.is_null() {
+        cmd.args(["-f", "-"]);
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run kubectl");
+    if let Some(mut stdin) = child.stdin.take()
+        && !body.is_null()
+    {
+        stdin.write_all(body.to_string().as_bytes()).expect("stdin");
+    }
+    let out = child.wait_with_output().expect("kubectl");
     assert!(
-        server
-            .get("", "persistentvolumeclaims", NS, "contract-pdfs")
-            .is_some()
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -284,11 +397,39 @@ fn a_refused_spec_applies_nothing_and_dry_run_persists_nothing() {
         return;
     };
     let dry = hms(&cluster, &["apply", &example(), "--dry-run"]);
-    assert!(dry.stdout.contains("(server dry run)"), "{dry:?}");
+    assert_eq!(
+        dry.code, 0,
+        "a dry run on a fresh cluster succeeds: {dry:?}"
+    );
     assert!(
+        dry.stdout
+            .contains("✔ Namespace dcaa-secure created (server dry run)\n"),
+        "{dry:?}"
+    );
+    assert!(
+        dry.stdout.contains(
+            "✔ Deployment.apps dcaa-secure/dcaa-audit created (server dry run) (not sent: \
+             namespace dcaa-secure does not exist yet, so the server cannot dry-run it)"
+        ),
+        "{dry:?}"
+    );
+    assert!(server.get("", "namespaces", "", NS).is_none(), "{dry:?}");
+    // Once the namespace exists, every object is checked by the server.
+    assert_eq!(hms(&cluster, &["apply", &example()]).code, 0);
+    let again = with_replicas(cluster.scratch(), 4);
+    let dry = hms(&cluster, &["apply", &again, "--dry-run"]);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(!dry.stdout.contains("not sent"), "{dry:?}");
+    assert!(
+        dry.stdout
+            .contains("Deployment.apps dcaa-secure/dcaa-audit configured (server dry run)"),
+        "{dry:?}"
+    );
+    assert_eq!(
         server
             .get("apps", "deployments", NS, "dcaa-audit")
-            .is_none(),
+            .expect("deployment")["spec"]["replicas"],
+        10,
         "{dry:?}"
     );
     let writes_before = server
@@ -458,4 +599,58 @@ fn the_kubeconfig_variable_and_context_choose_the_cluster_as_kubectl_does() {
     let run = support::wait_child(child, Duration::from_secs(60));
     assert_eq!(run.code, 6, "{run:?}");
     assert!(run.stderr.contains("no-such-context"), "{run:?}");
+}
+
+#[test]
+fn dropping_the_workload_keeps_the_spec_namespace_and_everything_in_it() {
+    let cluster = Cluster::start();
+    let Some(server) = cluster.test_server("inspects stored objects") else {
+        return;
+    };
+    assert_eq!(hms(&cluster, &["apply", &example()]).code, 0);
+    let text = std::fs::read_to_string(support::example()).expect("example");
+    let (head, _) = text.split_once("workload:").expect("a workload section");
+    let spec = cluster.scratch().join("no-workload.yml");
+    std::fs::write(&spec, head).expect("write");
+    let spec = spec.display().to_string();
+
+    let plan = hms(&cluster, &["plan", &spec]);
+    assert_eq!(plan.code, 2, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("! Namespace dcaa-secure release (kept: holds the inventory)"),
+        "{plan:?}"
+    );
+    let run = hms(&cluster, &["apply", &spec]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "✔ Namespace dcaa-secure released (kept: it holds the inventory; no longer part \
+             of the set)"
+        ),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("✔ Deployment.apps dcaa-secure/dcaa-audit pruned"),
+        "{run:?}"
+    );
+    // The namespace, and the encrypted volume and the inventory in it, are still there.
+    let ns = server
+        .get("", "namespaces", "", NS)
+        .expect("namespace kept");
+    assert_eq!(part_of(&ns), None, "released from the set: {ns}");
+    assert!(
+        server
+            .get("", "persistentvolumeclaims", NS, "contract-pdfs")
+            .is_some()
+    );
+    assert!(
+        server
+            .get("", "configmaps", NS, "hms-sys-dcaa-secure")
+            .is_some()
+    );
+    let again = hms(&cluster, &["apply", &spec]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains(" 0 pruned"), "{again:?}");
 }

@@ -86,7 +86,7 @@ fn writes_files_inventory_and_kustomization_then_prunes_only_its_own() {
     assert!(first.contains_key("kustomization.yaml"), "{first:?}");
     let policy = first
         .keys()
-        .find(|n| n.contains("networkpolicy-dcaa-isolated"))
+        .find(|n| n.contains("networkpolicy") && n.contains("dcaa-isolated"))
         .expect("the policy file")
         .clone();
     let k = &first["kustomization.yaml"];
@@ -165,7 +165,7 @@ fn writes_files_inventory_and_kustomization_then_prunes_only_its_own() {
     assert!(
         after
             .keys()
-            .any(|n| n.contains("networkpolicy-dcaa-fenced")),
+            .any(|n| n.contains("networkpolicy") && n.contains("dcaa-fenced")),
         "{after:?}"
     );
     assert_eq!(after["README.md"], "kept by the user\n");
@@ -291,4 +291,21 @@ fn plan_against_a_directory_shows_creates_updates_and_prunes_and_writes_nothing(
         .expect("a plan event");
     assert_eq!(event["result"], "changes");
     assert_eq!(files(&out), before, "plan writes nothing");
+}
+
+#[test]
+fn a_file_the_spec_did_not_write_is_never_overwritten() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("gitops");
+    std::fs::create_dir(&out).expect("mkdir");
+    let theirs = "networkpolicy.networking.k8s.io_dcaa-secure_dcaa-isolated.yaml";
+    std::fs::write(out.join(theirs), "# the platform team's policy\n").expect("write");
+
+    let run = apply_dir(&support::example(), &out, &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains(theirs), "{run:?}");
+    assert!(run.stderr.contains("move them away"), "{run:?}");
+    let left = files(&out);
+    assert_eq!(left.len(), 1, "nothing written: {left:?}");
+    assert_eq!(left[theirs], "# the platform team's policy\n");
 }

@@ -101,6 +101,16 @@ fn apply_survives_500_429_and_dropped_connections() {
     let run = hms(&cluster, &["apply", &example()]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(server.faults().pending(), 0, "every fault was hit");
+    // The retry after the 429 waited the second the server asked for (a lower bound only).
+    let pvc_patches: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH" && r.path.contains("/persistentvolumeclaims/"))
+        .collect();
+    assert_eq!(pvc_patches.len(), 2, "{pvc_patches:?}");
+    assert_eq!(pvc_patches[0].status, 429);
+    let waited = pvc_patches[1].at - pvc_patches[0].at;
+    assert!(waited >= Duration::from_secs(1), "retried after {waited:?}");
     assert!(run.stdout.contains("8 created"), "{run:?}");
     let status = status_until_ready(&cluster);
     assert_eq!(status.code, 0, "{status:?}");
@@ -291,5 +301,44 @@ fn ctrl_c_during_wait_stops_waiting_and_keeps_what_was_applied() {
         "Deployment.apps,MachineDeployment.cluster.x-k8s.io,\
          MachineHealthCheck.cluster.x-k8s.io,Namespace,NetworkPolicy.networking.k8s.io,\
          PersistentVolumeClaim,ServiceAccount,StorageClass.storage.k8s.io"
+    );
+}
+
+#[test]
+fn wait_that_runs_out_of_time_says_what_is_not_ready_and_why() {
+    // No simulated controllers: no nodes, no bound claim, no ready pods.
+    let cluster = Cluster::start_with(ServerConfig {
+        controllers: false,
+        ..ServerConfig::default()
+    });
+    if cluster
+        .test_server("needs objects that never become ready")
+        .is_none()
+    {
+        return;
+    }
+    let run = hms(
+        &cluster,
+        &["apply", &example(), "--wait", "--timeout", "1s"],
+    );
+    assert_eq!(run.code, 7, "{run:?}");
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("timed out after 1s; not ready: "))
+        .unwrap_or_else(|| panic!("no timeout line: {run:?}"));
+    for item in [
+        "nodePool: ",
+        "storage: claim contract-pdfs has no status yet",
+        "workload: Deployment dcaa-audit has no status yet",
+    ] {
+        assert!(line.contains(item), "{item:?} not in {line}");
+    }
+    let events = std::fs::read_to_string(events_file(&cluster)).expect("events");
+    assert!(
+        events
+            .lines()
+            .any(|l| l.contains("\"type\":\"wait\"") && l.contains("\"result\":\"timedOut\"")),
+        "{events}"
     );
 }

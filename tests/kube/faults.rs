@@ -127,6 +127,8 @@ pub struct Logged {
     pub user_agent: Option<String>,
     /// The status answered (0 when the connection was dropped).
     pub status: u16,
+    /// When the request arrived.
+    pub at: Instant,
 }
 
 /// What a fault answers; `None` after a `Slow` fault has waited (the request is then served).

@@ -278,6 +278,7 @@ fn serve_stream<S: Read + Write>(
         let keep_alive = !req
             .header("Connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let at = std::time::Instant::now();
         let resp = handle(shared, &req);
         let code = if matches!(resp.body, Body::Drop) {
             0
@@ -296,6 +297,7 @@ fn serve_stream<S: Read + Write>(
                 content_type: req.header("Content-Type").map(String::from),
                 user_agent: req.header("User-Agent").map(String::from),
                 status: code,
+                at,
             });
         match http::write_response(reader.get_mut(), resp, keep_alive) {
             Ok(true) => {}

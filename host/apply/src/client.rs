@@ -38,8 +38,12 @@ pub async fn connect(target: &Target) -> Result<Client, Error> {
             .await
             .map_err(|e| bad(&e))?,
     };
-    // kube's own retry layer honours Retry-After on 429/503/504; `retry` below adds 500/502 and
-    // dropped connections, bounded.
+    let mut config = config;
+    // One retry policy, ours (`retry` below: bounded, honours the server's retryAfterSeconds
+    // up to 30 s). kube's own layer would retry 429/503/504 up to 15 more times per attempt.
+    config.default_retry = false;
+    // Every request gets an answer within a minute or fails (and is retried, bounded).
+    config.read_timeout = Some(REQUEST_TIMEOUT);
     Client::try_from(config).map_err(|e| bad(&e))
 }
 
@@ -96,6 +100,9 @@ pub fn api_for(
 /// Attempts per request before giving up.
 pub const ATTEMPTS: u32 = 6;
 
+/// How long one HTTP request may wait for its answer.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Runs `f` until it succeeds, fails for good, or `ATTEMPTS` tries are spent. Retries 429 and
 /// 5xx (honouring the server's `retryAfterSeconds`) and connection errors, backing off
 /// 100 ms, 200 ms, ... up to 3 s.
@@ -120,7 +127,10 @@ where
             Ok(v) => return Ok(v),
             Err(e) => match retry_delay(&e, attempt) {
                 Some(delay) if attempt < ATTEMPTS => {
-                    tracing::info!(%what, attempt, ?delay, "retrying: {e}");
+                    // Shown by default: a person waiting should see why nothing moves.
+                    tracing::warn!(
+                        "{what}: {e}; retrying in {delay:?} (attempt {attempt} of {ATTEMPTS})"
+                    );
                     tokio::time::sleep(delay).await;
                 }
                 _ => return Err(e),

@@ -59,6 +59,9 @@ pub enum Action {
     Failed,
     /// In flight when the apply was interrupted: it may or may not have reached the server.
     Interrupted,
+    /// No longer rendered but kept (the spec's namespace, which holds the inventory): its
+    /// `part-of` label was removed, so it is no longer part of the set.
+    Released,
 }
 
 impl Action {
@@ -70,6 +73,7 @@ impl Action {
             Action::Pruned => "pruned",
             Action::Failed => "failed",
             Action::Interrupted => "interrupted",
+            Action::Released => "released",
         }
     }
 }
@@ -82,6 +86,8 @@ pub struct ObjectResult {
     pub error: Option<String>,
     /// The error is a 409 field-manager conflict.
     pub conflict: bool,
+    /// Something a person should know about a success (e.g. why it was not sent).
+    pub note: Option<String>,
 }
 
 /// Every object's outcome, in apply order, then the pruned ones.
@@ -208,6 +214,14 @@ pub async fn apply(
     let current = client::group_kinds(p.items.iter().map(|i| &i.r));
     let mut superset = current.clone();
     superset.extend(p.previous.iter().cloned());
+    // Namespaces this apply creates: their objects cannot be checked by a server-side dry run.
+    let new_namespaces: BTreeSet<&str> = p
+        .items
+        .iter()
+        .zip(&lives)
+        .filter(|(i, l)| i.r.group.is_empty() && i.r.kind == "Namespace" && l.is_none())
+        .map(|(i, _)| i.r.name.as_str())
+        .collect();
 
     let mut report = Report::default();
     let indexed: Vec<(u8, usize)> = p
@@ -216,7 +230,13 @@ pub async fn apply(
         .enumerate()
         .map(|(n, i)| (i.rank, n))
         .collect();
+    // The parent lists every group-kind we may create before we create any of them. It lives in
+    // the spec namespace, so on a cluster without that namespace it follows the namespace step.
     let mut parent_done = false;
+    if !new_namespaces.contains(set.namespace.as_str()) {
+        write_parent(client, set, &superset, opts).await?;
+        parent_done = true;
+    }
     for step in client::steps(&indexed) {
         if stop.is_set() {
             report.interrupted = true;
@@ -224,14 +244,14 @@ pub async fn apply(
         }
         let first_rank = p.items[step[0]].rank;
         if !parent_done && first_rank > 1 {
-            // The parent lists every group-kind we may create before we create any of them.
             write_parent(client, set, &superset, opts).await?;
             parent_done = true;
         }
         let mut done = stream::iter(step.iter().map(|&n| {
             let item = &p.items[n];
             let before = lives[n].as_ref().map(|(v, _)| *v);
-            apply_one(client, &p.kinds, item, before, opts, events)
+            let unchecked = opts.dry_run && new_namespaces.contains(item.r.namespace.as_str());
+            apply_one(client, &p.kinds, item, before, opts, events, unchecked)
         }))
         .buffered(opts.concurrency.max(1));
         // Reported as they finish (in order), so a long step shows progress.
@@ -250,18 +270,17 @@ pub async fn apply(
     if !parent_done {
         write_parent(client, set, &superset, opts).await?;
     }
-    let Some(pruned) = stop.race(prune::prune(client, &p, set, opts, events)).await else {
-        report.interrupted = true;
-        return Ok(report);
-    };
-    let pruned = pruned?;
-    for r in &pruned {
+    let pruned = prune::prune(client, &p, set, opts, events).await?;
+    for r in &pruned.results {
         progress(r);
     }
-    report.interrupted |= pruned.iter().any(|r| r.action == Action::Interrupted);
-    report.results.extend(pruned);
+    report.interrupted |= pruned.interrupted;
+    report.results.extend(pruned.results);
     if !report.failed() && !report.interrupted && !stop.is_set() {
-        write_parent(client, set, &current, opts).await?;
+        // Kinds the cluster no longer serves could not be listed: keep them recorded.
+        let mut last = current;
+        last.extend(pruned.unserved);
+        write_parent(client, set, &last, opts).await?;
     }
     Ok(report)
 }
@@ -374,8 +393,29 @@ async fn apply_one(
     before: Option<Fingerprint>,
     opts: &ApplyOptions,
     events: &Sink,
+    unchecked: bool,
 ) -> ObjectResult {
     let start = Instant::now();
+    if unchecked {
+        let note = format!(
+            "not sent: namespace {} does not exist yet, so the server cannot dry-run it",
+            item.r.namespace
+        );
+        events.emit(
+            "apply",
+            Some(item.r.to_string()),
+            Action::Created.as_str(),
+            start.elapsed(),
+            Some(note.clone()),
+        );
+        return ObjectResult {
+            object: item.r.clone(),
+            action: Action::Created,
+            error: None,
+            conflict: false,
+            note: Some(note),
+        };
+    }
     let result = bounded(opts, ssa(client, kinds, item, opts)).await;
     let conflict = matches!(result, Bounded::Done(Err(Error::Conflict(_))));
     let (action, error) = match result {
@@ -402,6 +442,7 @@ async fn apply_one(
         action,
         error,
         conflict,
+        note: None,
     }
 }
 
@@ -457,11 +498,20 @@ async fn write_parent(
     }
     let pp = PatchParams::apply(FIELD_MANAGER).force();
     let patch = Patch::Apply(&value);
-    retry(&parent_ref(set).to_string(), || {
-        api.patch(&name, &pp, &patch)
-    })
-    .await?;
-    Ok(())
+    let what = parent_ref(set).to_string();
+    match client::retry_raw(&what, || api.patch(&name, &pp, &patch)).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Err(Error::Api {
+            object: what,
+            message: format!(
+                "the spec's namespace {} does not exist and no plugin renders it; the \
+                 inventory lives there: create the namespace, or add the workload section \
+                 (its plugin renders the namespace)",
+                set.namespace
+            ),
+        }),
+        Err(e) => Err(client::api_error(&what, e)),
+    }
 }
 
 #[cfg(test)]

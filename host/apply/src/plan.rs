@@ -18,6 +18,8 @@ pub enum Change {
     Create,
     Update,
     Prune,
+    /// The spec's namespace, no longer rendered: kept (it holds the inventory), unlabelled.
+    Release,
     Unchanged,
 }
 
@@ -27,6 +29,7 @@ impl fmt::Display for Change {
             Change::Create => "create",
             Change::Update => "update",
             Change::Prune => "prune",
+            Change::Release => "release (kept: holds the inventory)",
             Change::Unchanged => "unchanged",
         })
     }
@@ -58,10 +61,14 @@ pub async fn plan(
             .collect()
             .await;
     let mut out = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
-    for c in prune::candidates(client, &p, set).await? {
+    for c in prune::candidates(client, &p, set).await?.0 {
         out.push(PlanEntry {
             object: c.r,
-            change: Change::Prune,
+            change: if c.release {
+                Change::Release
+            } else {
+                Change::Prune
+            },
             diff: None,
         });
     }

@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use futures::{StreamExt, stream};
 use kube::Client;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::discovery::Scope;
+use serde_json::json;
 
 use crate::applyset::LABEL_PART_OF;
 use crate::client::retry;
@@ -22,6 +23,16 @@ const PAGE: u32 = 500;
 pub(crate) struct Candidate {
     pub r: ObjectRef,
     pub api: Api<DynamicObject>,
+    /// The spec's own namespace: it holds the inventory, so it is released from the set (its
+    /// `part-of` label removed) instead of deleted with everything in it.
+    pub release: bool,
+}
+
+/// What prune did, and the group-kinds it could not list (no longer served by the cluster).
+pub(crate) struct Outcome {
+    pub results: Vec<ObjectResult>,
+    pub unserved: BTreeSet<String>,
+    pub interrupted: bool,
 }
 
 /// The set's live objects (previous and current group-kinds) that are no longer rendered.
@@ -29,7 +40,8 @@ pub(crate) async fn candidates(
     client: &Client,
     p: &Prepared<'_>,
     set: &Set,
-) -> Result<Vec<Candidate>, Error> {
+) -> Result<(Vec<Candidate>, BTreeSet<String>), Error> {
+    let mut unserved = BTreeSet::new();
     let desired: BTreeSet<(String, String, String, String)> =
         p.items.iter().map(|i| key(&i.r)).collect();
     let mut gks = p.previous.clone();
@@ -38,7 +50,10 @@ pub(crate) async fn candidates(
     let mut out = Vec::new();
     for gk in &gks {
         let Some((ar, caps)) = p.kinds.resolve_group_kind(gk) else {
-            tracing::warn!("cannot prune {gk}: the cluster no longer serves it");
+            tracing::warn!(
+                "cannot prune {gk}: the cluster no longer serves it (kept in the inventory)"
+            );
+            unserved.insert(gk.clone());
             continue;
         };
         let api: Api<DynamicObject> = if caps.scope == Scope::Namespaced {
@@ -75,7 +90,9 @@ pub(crate) async fn candidates(
                     } else {
                         Api::all_with(client.clone(), &ar)
                     };
-                    out.push(Candidate { r, api });
+                    let release =
+                        r.group.is_empty() && r.kind == "Namespace" && r.name == set.namespace;
+                    out.push(Candidate { r, api, release });
                 }
             }
             token = page.metadata.continue_.filter(|t| !t.is_empty());
@@ -86,7 +103,7 @@ pub(crate) async fn candidates(
     }
     // Namespaces last: deleting one deletes everything in it.
     out.sort_by_key(|c| (c.r.group.is_empty() && c.r.kind == "Namespace", c.r.clone()));
-    Ok(out)
+    Ok((out, unserved))
 }
 
 fn key(r: &ObjectRef) -> (String, String, String, String) {
@@ -98,16 +115,24 @@ fn key(r: &ObjectRef) -> (String, String, String, String) {
     )
 }
 
-/// Deletes the candidates (server-side dry run under `--dry-run`).
+/// Deletes the candidates (server-side dry run under `--dry-run`); on an interrupt, what is in
+/// flight is abandoned and reported, and nothing more is started.
 pub(crate) async fn prune(
     client: &Client,
     p: &Prepared<'_>,
     set: &Set,
     opts: &ApplyOptions,
     events: &Sink,
-) -> Result<Vec<ObjectResult>, Error> {
+) -> Result<Outcome, Error> {
     let start = Instant::now();
-    let found = candidates(client, p, set).await?;
+    let Some(found) = opts.interrupt.race(candidates(client, p, set)).await else {
+        return Ok(Outcome {
+            results: Vec::new(),
+            unserved: BTreeSet::new(),
+            interrupted: true,
+        });
+    };
+    let (found, unserved) = found?;
     let (namespaces, rest): (Vec<_>, Vec<_>) = found
         .into_iter()
         .partition(|c| c.r.group.is_empty() && c.r.kind == "Namespace");
@@ -119,8 +144,19 @@ pub(crate) async fn prune(
             .await;
         results.extend(done);
     }
-    events.emit("prune", None, "ok", start.elapsed(), None);
-    Ok(results)
+    let failed = results.iter().any(|r| r.action == Action::Failed);
+    let interrupted = results.iter().any(|r| r.action == Action::Interrupted);
+    let result = match (failed, interrupted) {
+        (true, _) => "failed",
+        (_, true) => "interrupted",
+        _ => "ok",
+    };
+    events.emit("prune", None, result, start.elapsed(), None);
+    Ok(Outcome {
+        results,
+        unserved,
+        interrupted,
+    })
 }
 
 async fn delete(c: &Candidate, opts: &ApplyOptions, events: &Sink) -> ObjectResult {
@@ -128,14 +164,25 @@ async fn delete(c: &Candidate, opts: &ApplyOptions, events: &Sink) -> ObjectResu
     let mut dp = DeleteParams::background();
     dp.dry_run = opts.dry_run;
     let what = c.r.to_string();
+    let pp = PatchParams {
+        dry_run: opts.dry_run,
+        ..PatchParams::default()
+    };
+    let unlabel = Patch::Merge(json!({"metadata": {"labels": {LABEL_PART_OF: null}}}));
     let request = retry(&what, || async {
-        match c.api.delete(&c.r.name, &dp).await {
-            Ok(_) => Ok(()),
+        let answer = if c.release {
+            c.api.patch(&c.r.name, &pp, &unlabel).await.map(|_| ())
+        } else {
+            c.api.delete(&c.r.name, &dp).await.map(|_| ())
+        };
+        match answer {
+            Ok(()) => Ok(()),
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
             Err(e) => Err(e),
         }
     });
     let (action, error) = match bounded(opts, request).await {
+        Bounded::Done(Ok(())) if c.release => (Action::Released, None),
         Bounded::Done(Ok(())) => (Action::Pruned, None),
         Bounded::Done(Err(e)) => (Action::Failed, Some(e.to_string())),
         Bounded::TimedOut(message) => (Action::Failed, Some(format!("{what}: {message}"))),
@@ -153,5 +200,8 @@ async fn delete(c: &Candidate, opts: &ApplyOptions, events: &Sink) -> ObjectResu
         action,
         error,
         conflict: false,
+        note: c
+            .release
+            .then(|| "kept: it holds the inventory; no longer part of the set".to_string()),
     }
 }

@@ -40,10 +40,24 @@ pub fn nodes_line(desired: u32, nodes: &[Value]) -> Line {
     Line::new("nodePool", State::InProgress, text, Some(reason))
 }
 
-/// The claim is Bound and the workload mounts it.
+/// A pool whose backend names no node label: its nodes cannot be told from others.
+pub fn unlabelled_pool(desired: u32) -> Line {
+    Line::new(
+        "nodePool",
+        State::InProgress,
+        format!("Node pool created (?/{desired} ready)"),
+        Some(
+            "the node pool's backend names no label for its nodes, so they cannot be counted"
+                .into(),
+        ),
+    )
+}
+
+/// The claim is Bound, on the intended (encrypted) class, and the workload mounts it.
 pub fn volume_line(
     pvc: &str,
     mount: Option<&str>,
+    class: Option<&str>,
     live: Option<&Value>,
     deployment: Option<&Value>,
 ) -> Line {
@@ -59,6 +73,22 @@ pub fn volume_line(
             Some(format!("PersistentVolumeClaim {pvc} not found")),
         );
     };
+    let live_class = live
+        .pointer("/spec/storageClassName")
+        .and_then(Value::as_str);
+    if let Some(want) = class
+        && live_class != Some(want)
+    {
+        return Line::new(
+            "storage",
+            State::Failed,
+            text,
+            Some(format!(
+                "claim {pvc} is on class {}, not the encrypted class {want}",
+                live_class.unwrap_or("(none)")
+            )),
+        );
+    }
     let phase = live.pointer("/status/phase").and_then(Value::as_str);
     match phase {
         Some("Bound") => {}
@@ -108,8 +138,22 @@ pub fn volume_line(
     Line::new("storage", State::Ready, text, None)
 }
 
-/// The policy exists; egress DENY when it governs egress with no rule.
-pub fn policy_line(name: &str, live: Option<&Value>) -> Line {
+/// Every field of `want` is in `have` with the same value (`have` may hold more: defaults).
+pub fn contains(have: &Value, want: &Value) -> bool {
+    match (have, want) {
+        (Value::Object(h), Value::Object(w)) => w
+            .iter()
+            .all(|(k, wv)| h.get(k).is_some_and(|hv| contains(hv, wv))),
+        (Value::Array(h), Value::Array(w)) => {
+            h.len() == w.len() && h.iter().zip(w).all(|(hv, wv)| contains(hv, wv))
+        }
+        _ => have == want,
+    }
+}
+
+/// The policy exists and holds the rendered rules; egress DENY when it governs egress with
+/// no rule.
+pub fn policy_line(name: &str, want: Option<&Value>, live: Option<&Value>) -> Line {
     let Some(live) = live else {
         return Line::new(
             "network",
@@ -132,12 +176,21 @@ pub fn policy_line(name: &str, live: Option<&Value>) -> Line {
         (true, n) => format!("{n} rules"),
         (false, _) => "ALLOW".to_string(),
     };
-    Line::new(
-        "network",
-        State::Ready,
-        format!("Network policy enforced (egress: {egress})"),
-        None,
-    )
+    let text = format!("Network policy enforced (egress: {egress})");
+    if let Some(want) = want
+        && !live.get("spec").is_some_and(|have| contains(have, want))
+    {
+        return Line::new(
+            "network",
+            State::Failed,
+            text,
+            Some(format!(
+                "NetworkPolicy {name} no longer holds the rules of the spec (changed in the \
+                 cluster?); apply again"
+            )),
+        );
+    }
+    Line::new("network", State::Ready, text, None)
 }
 
 /// kstatus for a Deployment: observedGeneration, Available, readyReplicas.
@@ -171,6 +224,18 @@ pub fn workload_line(name: &str, replicas: u32, live: Option<&Value>) -> Line {
             text.clone(),
             Some(field(progressing, "message")),
         );
+    }
+    // kstatus: a rollout is done when every pod runs the current template and no old pod is
+    // left (updatedReplicas and replicas both at spec.replicas).
+    let updated = num("/status/updatedReplicas");
+    if updated < u64::from(replicas) {
+        return progress(format!(
+            "{updated}/{replicas} pods updated to the current version"
+        ));
+    }
+    let total = num("/status/replicas");
+    if total > updated {
+        return progress(format!("{} old pods still terminating", total - updated));
     }
     if ready < u64::from(replicas) {
         return progress(format!("{ready}/{replicas} pods ready"));
@@ -213,43 +278,75 @@ mod tests {
 
     #[test]
     fn volume_bound_and_mounted() {
-        let pvc = json!({"status": {"phase": "Bound"}});
+        let pvc = json!({"spec": {"storageClassName": "enc"}, "status": {"phase": "Bound"}});
         let dep = json!({"spec": {"template": {"spec": {"volumes": [
             {"name": "data", "persistentVolumeClaim": {"claimName": "c"}}]}}}});
-        let l = volume_line("c", Some("/data/pdfs"), Some(&pvc), Some(&dep));
+        let enc = Some("enc");
+        let l = volume_line("c", Some("/data/pdfs"), enc, Some(&pvc), Some(&dep));
         assert_eq!(l.to_string(), "✔ Volume encrypted & mounted (/data/pdfs)");
-        let pending = json!({"status": {"phase": "Pending"}});
+        let pending = json!({"spec": {"storageClassName": "enc"}, "status": {"phase": "Pending"}});
         assert_eq!(
-            volume_line("c", Some("/d"), Some(&pending), Some(&dep)).state,
+            volume_line("c", Some("/d"), enc, Some(&pending), Some(&dep)).state,
+            State::InProgress
+        );
+        let no_status = json!({"spec": {"storageClassName": "enc"}});
+        assert_eq!(
+            volume_line("c", Some("/d"), enc, Some(&no_status), Some(&dep)).state,
             State::InProgress
         );
         assert_eq!(
-            volume_line("c", Some("/d"), Some(&json!({})), Some(&dep)).state,
-            State::InProgress
-        );
-        assert_eq!(
-            volume_line("c", Some("/d"), None, None).state,
+            volume_line("c", Some("/d"), enc, None, None).state,
             State::Failed
+        );
+        let plain = json!({"spec": {"storageClassName": "gp3"}, "status": {"phase": "Bound"}});
+        let l = volume_line("c", Some("/d"), enc, Some(&plain), Some(&dep));
+        assert_eq!(l.state, State::Failed);
+        assert_eq!(
+            l.reason.as_deref(),
+            Some("claim c is on class gp3, not the encrypted class enc")
         );
     }
 
     #[test]
     fn policy_egress() {
-        let np = json!({"spec": {"policyTypes": ["Ingress", "Egress"], "egress": []}});
+        let want = json!({"policyTypes": ["Ingress", "Egress"], "ingress": [{"from": [
+            {"ipBlock": {"cidr": "192.168.15.0/24"}}]}]});
+        // The server may add defaults; the rendered fields must all be there.
+        let np = json!({"spec": {"policyTypes": ["Ingress", "Egress"], "egress": [],
+            "podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "192.168.15.0/24"}}]}]}});
         assert_eq!(
-            policy_line("p", Some(&np)).to_string(),
+            policy_line("p", Some(&want), Some(&np)).to_string(),
             "✔ Network policy enforced (egress: DENY)"
         );
-        assert_eq!(policy_line("p", None).state, State::Failed);
+        assert_eq!(policy_line("p", Some(&want), None).state, State::Failed);
+        let widened = json!({"spec": {"policyTypes": ["Ingress", "Egress"], "egress": [],
+            "ingress": [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]}});
+        let l = policy_line("p", Some(&want), Some(&widened));
+        assert_eq!(l.state, State::Failed, "{l}");
     }
 
     #[test]
     fn workload_follows_kstatus() {
         let ok = json!({"metadata": {"generation": 2}, "status": {"observedGeneration": 2,
-            "readyReplicas": 10, "conditions": [{"type": "Available", "status": "True"}]}});
+            "replicas": 10, "updatedReplicas": 10, "readyReplicas": 10,
+            "conditions": [{"type": "Available", "status": "True"}]}});
         assert_eq!(
             workload_line("w", 10, Some(&ok)).to_string(),
             "✔ Workload running (10 pods)"
+        );
+        // Mid-rollout: all ready, but 4 pods still run the old template.
+        let rolling = json!({"metadata": {"generation": 2}, "status": {"observedGeneration": 2,
+            "replicas": 14, "updatedReplicas": 10, "readyReplicas": 14,
+            "conditions": [{"type": "Available", "status": "True"}]}});
+        let l = workload_line("w", 10, Some(&rolling));
+        assert_eq!(l.state, State::InProgress);
+        assert_eq!(l.reason.as_deref(), Some("4 old pods still terminating"));
+        let updating = json!({"metadata": {"generation": 2}, "status": {"observedGeneration": 2,
+            "replicas": 10, "updatedReplicas": 3, "readyReplicas": 10,
+            "conditions": [{"type": "Available", "status": "True"}]}});
+        assert_eq!(
+            workload_line("w", 10, Some(&updating)).reason.as_deref(),
+            Some("3/10 pods updated to the current version")
         );
         let stale = json!({"metadata": {"generation": 3}, "status": {"observedGeneration": 2,
             "readyReplicas": 10, "conditions": [{"type": "Available", "status": "True"}]}});

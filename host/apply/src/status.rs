@@ -17,7 +17,7 @@ use crate::client::retry;
 pub use crate::readiness::{nodes_line, policy_line, volume_line, workload_line};
 
 /// What status needs to know about a spec; stored on the parent at apply time.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct StatusInfo {
     pub namespace: String,
@@ -29,6 +29,10 @@ pub struct StatusInfo {
     pub policy: Option<String>,
     pub deployment: Option<String>,
     pub replicas: u32,
+    /// The (encrypted) StorageClass the claim must be on.
+    pub storage_class: Option<String>,
+    /// The NetworkPolicy's rendered spec: the live one must contain all of it.
+    pub policy_spec: Option<Value>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -89,7 +93,9 @@ pub async fn status(
     let info = find_info(client, name, namespace).await?;
     let ns = info.namespace.as_str();
     let mut lines = Vec::new();
-    if info.nodes_desired > 0 || !info.node_selector.is_empty() {
+    if info.nodes_desired > 0 && info.node_selector.is_empty() {
+        lines.push(crate::readiness::unlabelled_pool(info.nodes_desired));
+    } else if info.nodes_desired > 0 || !info.node_selector.is_empty() {
         let selector: Vec<String> = info
             .node_selector
             .iter()
@@ -114,13 +120,18 @@ pub async fn status(
         lines.push(volume_line(
             pvc,
             info.mount_path.as_deref(),
+            info.storage_class.as_deref(),
             live.as_ref(),
             deployment.as_ref(),
         ));
     }
     if let Some(policy) = &info.policy {
         let live = get::<NetworkPolicy>(client, ns, policy).await?;
-        lines.push(policy_line(policy, live.as_ref()));
+        lines.push(policy_line(
+            policy,
+            info.policy_spec.as_ref(),
+            live.as_ref(),
+        ));
     }
     if let Some(d) = &info.deployment {
         lines.push(workload_line(d, info.replicas, deployment.as_ref()));

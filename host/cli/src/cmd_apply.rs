@@ -1,7 +1,7 @@
 //! `apply`, `plan` and `status`: the cluster commands, over hms-apply.
 
 use std::fs::OpenOptions;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -24,8 +24,7 @@ pub struct ClusterArgs {
     /// The kubeconfig context [default: the current context].
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Append events (JSON lines, docs/events.md) to FILE; `-` is stderr [default: stderr
-    /// unless stderr is a terminal, where they would interleave with the lines for people].
+    /// Append events (JSON lines, docs/events.md) to FILE instead of stderr (`-`: stderr).
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
 }
@@ -38,8 +37,7 @@ impl ClusterArgs {
         }
     }
 
-    /// The event sink: `--events FILE` (append), `--events -` (stderr), else stderr when it is
-    /// not a terminal, else nowhere.
+    /// The event sink: `--events FILE` (append), else stderr.
     pub fn sink(&self, spec: &str, rendered: Option<&Rendered>) -> anyhow::Result<Sink> {
         let digests: serde_json::Map<String, Value> = rendered
             .map(|r| {
@@ -51,7 +49,6 @@ impl ClusterArgs {
             .unwrap_or_default();
         let out: Box<dyn Write + Send> = match &self.events {
             Some(path) if path.as_os_str() == "-" => Box::new(std::io::stderr()),
-            None if std::io::stderr().is_terminal() => Box::new(std::io::sink()),
             Some(path) => Box::new(
                 OpenOptions::new()
                     .create(true)
@@ -101,15 +98,9 @@ pub fn status_info(namespace: &str, spec: &Value, rendered: &Rendered) -> Status
     let deployment = find("Deployment").map(|o| &o.value);
     let pvc = find("PersistentVolumeClaim").map(|o| o.id.name.clone());
     let pod = deployment.and_then(|d| d.pointer("/spec/template/spec"));
-    let node_selector = pod
-        .and_then(|p| p.get("nodeSelector"))
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
+    // The node pool plugin's own node labels (not the workload's copy: a spec may have none).
+    let node_selector = rendered.node_selector.iter().cloned().collect();
+    let pvc_object = find("PersistentVolumeClaim").map(|o| &o.value);
     let mount_path = pvc.as_deref().and_then(|claim| mount_of(pod?, claim));
     let count = |p: &str| {
         spec.pointer(p)
@@ -123,6 +114,11 @@ pub fn status_info(namespace: &str, spec: &Value, rendered: &Rendered) -> Status
         pvc,
         mount_path,
         policy: find("NetworkPolicy").map(|o| o.id.name.clone()),
+        storage_class: pvc_object
+            .and_then(|p| p.pointer("/spec/storageClassName"))
+            .and_then(Value::as_str)
+            .map(String::from),
+        policy_spec: find("NetworkPolicy").and_then(|o| o.value.get("spec").cloned()),
         deployment: find("Deployment").map(|o| o.id.name.clone()),
         replicas: deployment
             .and_then(|d| d.pointer("/spec/replicas"))
@@ -179,8 +175,11 @@ pub fn apply(
         }
         let connected = stop.race(hms_apply::connect(&req.cluster.target())).await;
         let client = match connected {
-            None => return interrupted(&set.spec, 0, total, events, out),
-            Some(Err(e)) => return cluster_error(&e, err),
+            None => return interrupted(&set.spec, (0, total, 0), events, out),
+            Some(Err(e)) => {
+                events.emit("apply", None, "failed", Duration::ZERO, Some(e.to_string()));
+                return cluster_error(&e, err);
+            }
             Some(Ok(c)) => c,
         };
         let mut print = |r: &hms_apply::ObjectResult| {
@@ -191,7 +190,12 @@ pub fn apply(
                     "… {} interrupted in flight (it may or may not have been applied)",
                     r.object
                 ),
-                (None, _) => writeln!(out, "✔ {} {}{dry}", r.object, r.action.as_str()),
+                (None, _) => match &r.note {
+                    Some(note) => {
+                        writeln!(out, "✔ {} {}{dry} ({note})", r.object, r.action.as_str())
+                    }
+                    None => writeln!(out, "✔ {} {}{dry}", r.object, r.action.as_str()),
+                },
             };
         };
         let result =
@@ -199,14 +203,18 @@ pub fn apply(
         let report = match result {
             Ok(report) => report,
             Err(hms_apply::Error::Interrupted) => {
-                return interrupted(&set.spec, 0, total, events, out);
+                return interrupted(&set.spec, (0, total, 0), events, out);
             }
-            Err(e) => return cluster_error(&e, err),
+            Err(e) => {
+                events.emit("apply", None, "failed", Duration::ZERO, Some(e.to_string()));
+                return cluster_error(&e, err);
+            }
         };
         let count = |a: Action| report.results.iter().filter(|r| r.action == a).count();
         let applied = count(Action::Created) + count(Action::Configured) + count(Action::Unchanged);
         if report.interrupted {
-            return interrupted(&set.spec, applied, total, events, out);
+            let pruned = count(Action::Pruned);
+            return interrupted(&set.spec, (applied, total, pruned), events, out);
         }
         writeln!(
             out,
@@ -252,27 +260,21 @@ pub fn apply(
     })?
 }
 
-/// Reports an interrupted apply: what got done and how to converge.
+/// Reports an interrupted apply: what got done (objects applied of all, objects pruned) and how
+/// to converge.
 fn interrupted(
     spec: &str,
-    applied: usize,
-    total: usize,
+    (applied, total, pruned): (usize, usize, usize),
     events: &Sink,
     out: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let message = format!(
-        "{spec}: interrupted after {applied} of {total} objects; the inventory still lists every \
-         kind this apply may have created, nothing was pruned. Run `hms-sys apply` again to \
-         converge."
+        "{spec}: interrupted after {applied} of {total} objects applied and {pruned} pruned; the \
+         inventory still lists every kind this apply may have created. Run `hms-sys apply` \
+         again to converge."
     );
     writeln!(out, "{message}")?;
-    events.emit(
-        "apply",
-        None,
-        "interrupted",
-        std::time::Duration::ZERO,
-        Some(message),
-    );
+    events.emit("apply", None, "interrupted", Duration::ZERO, Some(message));
     Ok(exit::INTERRUPTED)
 }
 
@@ -309,6 +311,7 @@ pub fn plan(
             Change::Create => "+",
             Change::Update => "~",
             Change::Prune => "-",
+            Change::Release => "!",
             Change::Unchanged => "=",
         };
         writeln!(out, "{mark} {} {}", e.object, e.change)?;
@@ -399,6 +402,22 @@ async fn follow(
         }
         let done = ready || deadline.is_none_or(|d| Instant::now() >= d);
         if done {
+            if let (false, Some(limit)) = (ready, watch) {
+                let pending: Vec<String> = lines
+                    .iter()
+                    .filter(|l| l.state != State::Ready)
+                    .map(|l| match &l.reason {
+                        Some(r) => format!("{}: {r}", l.item),
+                        None => l.item.to_string(),
+                    })
+                    .collect();
+                let message = format!(
+                    "timed out after {limit:?}; not ready: {}",
+                    pending.join("; ")
+                );
+                let _ = writeln!(out, "{message}");
+                events.emit(kind, None, "timedOut", start.elapsed(), Some(message));
+            }
             return Ok(Some(lines));
         }
         last = Some(lines);

@@ -111,11 +111,7 @@ fn layout(
         .iter()
         .map(|o| applyset::group_kind(&o.id.group, &o.id.kind))
         .collect();
-    let objects = objects
-        .into_iter()
-        .enumerate()
-        .map(|(i, o)| (output::file_name(i, &o, Format::Yaml), o))
-        .collect();
+    let objects = objects.into_iter().map(|o| (file_name(&o), o)).collect();
     Ok(Layout {
         set,
         root,
@@ -123,6 +119,24 @@ fn layout(
         objects,
         gks,
     })
+}
+
+/// The file of an object: `kind[.group]_namespace_name.yaml` (`kind_name.yaml` when
+/// cluster-scoped), lower-case kind. Stable when other objects come and go (the order lives in
+/// kustomization.yaml), and unambiguous: Kubernetes names never contain `_`.
+fn file_name(o: &Object) -> String {
+    let kind = o.id.kind.to_lowercase();
+    let kind = if o.id.group.is_empty() {
+        kind
+    } else {
+        format!("{kind}.{}", o.id.group)
+    };
+    let ns = o
+        .value
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .map_or_else(String::new, |ns| format!("_{ns}"));
+    format!("{kind}{ns}_{}.yaml", o.id.name)
 }
 
 /// How an object is named in lines and events: `Kind.group namespace/name`.
@@ -153,16 +167,48 @@ fn write(
         objects,
         gks,
     } = layout(req, rendered, path, !dry)?;
-    let mut names = Vec::new();
-    let mut counts = [0usize; 4];
-    for (name, o) in &objects {
-        let start = Instant::now();
-        let action = put(
+    let texts: Vec<String> = objects
+        .iter()
+        .map(|(_, o)| output::object_text(o, Format::Yaml))
+        .collect::<Result<_, _>>()?;
+    // A file this spec did not write is never overwritten.
+    let strangers: Vec<&str> = objects
+        .iter()
+        .zip(&texts)
+        .filter(|((name, _), text)| {
+            !old.contains(name)
+                && root
+                    .as_ref()
+                    .and_then(|r| r.read_to_string(name).ok())
+                    .is_some_and(|existing| existing != **text)
+        })
+        .map(|((name, _), _)| name.as_str())
+        .collect();
+    if !strangers.is_empty() {
+        anyhow::bail!(
+            "{} already exist(s) and {INVENTORY_FILE} does not list them as written by hms-sys \
+             for spec {:?}; move them away or use another directory",
+            strangers.join(", "),
+            set.spec
+        );
+    }
+    let names: Vec<String> = objects.iter().map(|(n, _)| n.clone()).collect();
+    let current: BTreeSet<String> = names.iter().cloned().collect();
+    let union: BTreeSet<String> = old.union(&current).cloned().collect();
+    if union != old {
+        // Before any new file: interrupted from here on, the inventory names every file a later
+        // run may have to prune.
+        put(
             root.as_ref(),
-            name,
-            &output::object_text(o, Format::Yaml)?,
+            INVENTORY_FILE,
+            &inventory(&set, &gks, &union)?,
             dry,
         )?;
+    }
+    let mut counts = [0usize; 4];
+    for ((name, o), text) in objects.iter().zip(&texts) {
+        let start = Instant::now();
+        let action = put(root.as_ref(), name, text, dry)?;
         let object = object_name(o);
         writeln!(out, "✔ {object} {} ({name}){suffix}", action.as_str())?;
         events.emit(
@@ -177,7 +223,6 @@ fn write(
             Action::Configured => 1,
             _ => 2,
         }] += 1;
-        names.push(name.clone());
     }
 
     let mut resources = names.clone();
@@ -188,18 +233,7 @@ fn write(
         &output::kustomization(&resources),
         dry,
     )?;
-    let current: BTreeSet<String> = names.iter().cloned().collect();
     let stale: Vec<&String> = old.difference(&current).collect();
-    if !stale.is_empty() {
-        // Interrupted from here on, the inventory still names every file a later run must prune.
-        let union: BTreeSet<String> = old.union(&current).cloned().collect();
-        put(
-            root.as_ref(),
-            INVENTORY_FILE,
-            &inventory(&set, &gks, &union)?,
-            dry,
-        )?;
-    }
     let start = Instant::now();
     for name in &stale {
         let object = object_in_file(root.as_ref(), name).unwrap_or_else(|| name.to_string());

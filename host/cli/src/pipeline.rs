@@ -36,6 +36,8 @@ pub struct Rendered {
     pub notes: Vec<Problem>,
     pub plugins: Vec<PluginUse>,
     pub baseline: Option<String>,
+    /// The labels the node pool's backend puts on its nodes (from the node-pool plugin).
+    pub node_selector: Vec<(String, String)>,
 }
 
 /// Why render stopped. Each kind has its own exit code (see `exit`).
@@ -131,6 +133,7 @@ pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
         }
         if section == Section::NodePool {
             ctx.node_selector = rendered.node_selector.clone();
+            out.node_selector = rendered.node_selector.clone();
         }
         for (i, value) in rendered.manifests.into_iter().enumerate() {
             match checks::check_object(plugin.metadata(), i, &value, &ctx.namespace) {
