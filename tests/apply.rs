@@ -264,6 +264,20 @@ fn a_policy_that_is_no_longer_rendered_is_pruned_and_nothing_else() {
             .contains("- NetworkPolicy.networking.k8s.io dcaa-secure/dcaa-isolated prune"),
         "{plan:?}"
     );
+    assert!(
+        plan.stdout
+            .contains("+ NetworkPolicy.networking.k8s.io dcaa-secure/dcaa-fenced create"),
+        "{plan:?}"
+    );
+    if let Some(server) = cluster.test_server("reads the request log") {
+        // The create was checked by the server (a dry-run apply), not only listed.
+        assert!(
+            server.requests().iter().any(|r| r.method == "PATCH"
+                && r.path.ends_with("/networkpolicies/dcaa-fenced")
+                && r.query.contains("dryRun=All")),
+            "plan dry-runs a create"
+        );
+    }
 
     let run = hms(&cluster, &["apply", &spec]);
     assert_eq!(run.code, 0, "{run:?}");

@@ -1,9 +1,11 @@
 //! `plan`: what apply would do, by server-side dry run, with field-level diffs for updates.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use futures::{StreamExt, stream};
 use kube::Client;
+use kube::api::Api;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -55,11 +57,28 @@ pub async fn plan(
         dry_run: true,
         ..opts.clone()
     };
-    let entries: Vec<Result<PlanEntry, Error>> =
-        stream::iter(p.items.iter().map(|item| entry(client, &p, item, &dry)))
-            .buffered(opts.concurrency.max(1))
-            .collect()
-            .await;
+    // Namespaces apply would create: the server cannot dry-run what goes into them.
+    let mut new_namespaces = BTreeSet::new();
+    for item in p
+        .items
+        .iter()
+        .filter(|i| i.r.group.is_empty() && i.r.kind == "Namespace")
+    {
+        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+        if retry(&item.r.to_string(), || api.get_opt(&item.r.name))
+            .await?
+            .is_none()
+        {
+            new_namespaces.insert(item.r.name.clone());
+        }
+    }
+    let entries: Vec<Result<PlanEntry, Error>> = stream::iter(p.items.iter().map(|item| {
+        let checked = !new_namespaces.contains(&item.r.namespace);
+        entry(client, &p, item, &dry, checked)
+    }))
+    .buffered(opts.concurrency.max(1))
+    .collect()
+    .await;
     let mut out = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
     for c in prune::candidates(client, &p, set).await?.0 {
         out.push(PlanEntry {
@@ -80,11 +99,17 @@ async fn entry(
     p: &ops::Prepared<'_>,
     item: &Item<'_>,
     dry: &ApplyOptions,
+    checked: bool,
 ) -> Result<PlanEntry, Error> {
     let (ar, caps) = p.kinds.resolve(&item.r)?;
     let api = api_for(client, &ar, &caps, &item.r.namespace);
     let live = retry(&item.r.to_string(), || api.get_opt(&item.r.name)).await?;
     let Some(live) = live else {
+        // A create is still checked by the server (schema, admission), unless its namespace
+        // does not exist yet.
+        if checked {
+            ops::ssa(client, &p.kinds, item, dry).await?;
+        }
         return Ok(PlanEntry {
             object: item.r.clone(),
             change: Change::Create,

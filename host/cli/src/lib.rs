@@ -61,10 +61,15 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
+            // `plan` keeps Terraform's -detailed-exitcode: 2 means changes, so a usage error is 1.
+            let plan = std::env::args()
+                .skip(1)
+                .find(|a| !a.starts_with('-'))
+                .is_some_and(|c| c == "plan" || c == "diff");
+            return ExitCode::from(match (e.use_stderr(), plan) {
+                (false, _) => exit::OK,
+                (true, true) => exit::ERROR,
+                (true, false) => exit::USAGE,
             });
         }
     };
