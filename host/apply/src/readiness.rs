@@ -22,22 +22,64 @@ fn field(c: Option<&Value>, field: &str) -> String {
         .to_string()
 }
 
-/// Nodes with `Ready=True` out of the desired count.
-pub fn nodes_line(desired: u32, nodes: &[Value]) -> Line {
+/// Nodes with `Ready=True` out of the desired count, and the pool object's own kstatus
+/// (`kind`, `name`, the live object) when the backend has one.
+pub fn nodes_line(
+    desired: u32,
+    nodes: &[Value],
+    pool: Option<(&str, &str, Option<&Value>)>,
+) -> Line {
     let ready = nodes
         .iter()
         .filter(|n| is_true(condition(n, "Ready")))
         .count();
     let text = format!("Node pool created ({ready}/{desired} ready)");
-    if ready >= desired as usize && desired > 0 {
-        return Line::new("nodePool", State::Ready, text, None);
+    let line = |state, reason: Option<String>| Line::new("nodePool", state, text.clone(), reason);
+    // The pool object's generic kstatus: Stalled, observedGeneration, Ready.
+    let mut pool_reason = None;
+    if let Some((kind, name, live)) = pool {
+        let Some(live) = live else {
+            return line(State::Failed, Some(format!("{kind} {name} not found")));
+        };
+        let stalled = condition(live, "Stalled");
+        if is_true(stalled) {
+            let why = field(stalled, "message");
+            return line(
+                State::Failed,
+                Some(format!("{kind} {name} is stalled: {why}")),
+            );
+        }
+        let num = |p: &str| live.pointer(p).and_then(Value::as_u64);
+        if let (Some(seen), Some(generation)) = (
+            num("/status/observedGeneration"),
+            num("/metadata/generation"),
+        ) && seen < generation
+        {
+            pool_reason = Some(format!(
+                "the controller has not observed {kind} {name} generation {generation} yet"
+            ));
+        }
+        let ready_cond = condition(live, "Ready");
+        if pool_reason.is_none() && ready_cond.is_some() && !is_true(ready_cond) {
+            let detail = [field(ready_cond, "reason"), field(ready_cond, "message")]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(": ");
+            pool_reason = Some(format!("{kind} {name} is not Ready ({detail})"));
+        }
     }
-    let reason = if nodes.is_empty() {
-        "no nodes with the pool's label yet".to_string()
-    } else {
-        format!("{} of {} nodes not Ready", nodes.len() - ready, nodes.len())
-    };
-    Line::new("nodePool", State::InProgress, text, Some(reason))
+    if ready >= desired as usize && desired > 0 && pool_reason.is_none() {
+        return line(State::Ready, None);
+    }
+    let reason = pool_reason.unwrap_or_else(|| {
+        if nodes.is_empty() {
+            "no nodes with the pool's label yet".to_string()
+        } else {
+            format!("{} of {} nodes not Ready", nodes.len() - ready, nodes.len())
+        }
+    });
+    line(State::InProgress, Some(reason))
 }
 
 /// A pool whose backend names no node label: its nodes cannot be told from others.
@@ -264,16 +306,45 @@ mod tests {
     fn nodes_count_ready_ones() {
         let all: Vec<Value> = (0..10).map(|_| node("True")).collect();
         assert_eq!(
-            nodes_line(10, &all).to_string(),
+            nodes_line(10, &all, None).to_string(),
             "✔ Node pool created (10/10 ready)"
         );
         let some = vec![node("True"), node("False")];
-        let l = nodes_line(10, &some);
+        let l = nodes_line(10, &some, None);
         assert_eq!(l.state, State::InProgress);
         assert_eq!(
             l.to_string(),
             "… Node pool created (1/10 ready): 1 of 2 nodes not Ready"
         );
+    }
+
+    #[test]
+    fn the_pool_object_follows_generic_kstatus() {
+        let all: Vec<Value> = (0..10).map(|_| node("True")).collect();
+        let md = |generation: u64, seen: u64, ready: &str| {
+            json!({"metadata": {"generation": generation}, "status": {"observedGeneration": seen,
+                "conditions": [{"type": "Ready", "status": ready,
+                    "reason": "WaitingForInfrastructure", "message": "AWSMachine pending"}]}})
+        };
+        let pool = |v: &Value| nodes_line(10, &all, Some(("MachineDeployment", "p", Some(v))));
+        assert_eq!(pool(&md(2, 2, "True")).state, State::Ready);
+        let l = pool(&md(2, 2, "False"));
+        assert_eq!(l.state, State::InProgress);
+        assert_eq!(
+            l.reason.as_deref(),
+            Some("MachineDeployment p is not Ready (WaitingForInfrastructure: AWSMachine pending)")
+        );
+        assert_eq!(
+            pool(&md(3, 2, "True")).reason.as_deref(),
+            Some("the controller has not observed MachineDeployment p generation 3 yet")
+        );
+        let stalled = json!({"status": {"conditions": [
+            {"type": "Stalled", "status": "True", "message": "bad template"}]}});
+        assert_eq!(pool(&stalled).state, State::Failed);
+        // No Ready condition: the nodes decide.
+        assert_eq!(pool(&json!({"status": {}})).state, State::Ready);
+        let gone = nodes_line(10, &all, Some(("NodePool", "p", None)));
+        assert_eq!(gone.state, State::Failed);
     }
 
     #[test]

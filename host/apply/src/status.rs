@@ -33,6 +33,19 @@ pub struct StatusInfo {
     pub storage_class: Option<String>,
     /// The NetworkPolicy's rendered spec: the live one must contain all of it.
     pub policy_spec: Option<Value>,
+    /// The node pool's own object (MachineDeployment, Karpenter NodePool), for its kstatus.
+    pub pool: Option<PoolRef>,
+}
+
+/// The object a node-pool backend reconciles: `apiVersion`, `kind`, `name` (in the spec
+/// namespace unless cluster-scoped, as a Karpenter NodePool is).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PoolRef {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespaced: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -109,7 +122,14 @@ pub async fn status(
             .iter()
             .filter_map(|n| serde_json::to_value(n).ok())
             .collect();
-        lines.push(nodes_line(info.nodes_desired, &nodes));
+        let pool = match &info.pool {
+            Some(r) => Some((r, get_pool(client, ns, r).await?)),
+            None => None,
+        };
+        let pool = pool
+            .as_ref()
+            .map(|(r, live)| (r.kind.as_str(), r.name.as_str(), live.as_ref()));
+        lines.push(nodes_line(info.nodes_desired, &nodes, pool));
     }
     let deployment = match &info.deployment {
         Some(d) => get::<Deployment>(client, ns, d).await?,
@@ -137,6 +157,24 @@ pub async fn status(
         lines.push(workload_line(d, info.replicas, deployment.as_ref()));
     }
     Ok(lines)
+}
+
+/// The pool object, if it exists (any kind: resolved by its apiVersion and kind).
+async fn get_pool(client: &Client, ns: &str, r: &PoolRef) -> Result<Option<Value>, Error> {
+    let (group, version) = r
+        .api_version
+        .rsplit_once('/')
+        .unwrap_or(("", &r.api_version));
+    let gvk = kube::core::GroupVersionKind::gvk(group, version, &r.kind);
+    let ar = kube::discovery::ApiResource::from_gvk(&gvk);
+    let api: Api<kube::api::DynamicObject> = if r.namespaced {
+        Api::namespaced_with(client.clone(), ns, &ar)
+    } else {
+        Api::all_with(client.clone(), &ar)
+    };
+    let what = format!("{} {}", r.kind, r.name);
+    let live = retry(&what, || api.get_opt(&r.name)).await?;
+    Ok(live.and_then(|o| serde_json::to_value(o).ok()))
 }
 
 async fn get<K>(client: &Client, ns: &str, name: &str) -> Result<Option<Value>, Error>

@@ -119,6 +119,26 @@ pub fn status_info(namespace: &str, spec: &Value, rendered: &Rendered) -> Status
             .and_then(Value::as_str)
             .map(String::from),
         policy_spec: find("NetworkPolicy").and_then(|o| o.value.get("spec").cloned()),
+        pool: rendered
+            .objects
+            .iter()
+            .find(|o| {
+                matches!(
+                    (o.id.group.as_str(), o.id.kind.as_str()),
+                    ("cluster.x-k8s.io", "MachineDeployment") | ("karpenter.sh", "NodePool")
+                )
+            })
+            .map(|o| hms_apply::status::PoolRef {
+                api_version: o
+                    .value
+                    .get("apiVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                kind: o.id.kind.clone(),
+                name: o.id.name.clone(),
+                namespaced: o.value.pointer("/metadata/namespace").is_some(),
+            }),
         deployment: find("Deployment").map(|o| o.id.name.clone()),
         replicas: deployment
             .and_then(|d| d.pointer("/spec/replicas"))
