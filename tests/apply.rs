@@ -621,12 +621,21 @@ fn dropping_the_workload_keeps_the_spec_namespace_and_everything_in_it() {
     let Some(server) = cluster.test_server("inspects stored objects") else {
         return;
     };
-    assert_eq!(hms(&cluster, &["apply", &example()]).code, 0);
     let text = std::fs::read_to_string(support::example()).expect("example");
     let (head, _) = text.split_once("workload:").expect("a workload section");
     let spec = cluster.scratch().join("no-workload.yml");
     std::fs::write(&spec, head).expect("write");
     let spec = spec.display().to_string();
+    // On a fresh cluster nothing renders the namespace the inventory needs: a clear error.
+    let fresh = hms(&cluster, &["apply", &spec]);
+    assert_eq!(fresh.code, 6, "{fresh:?}");
+    assert!(
+        fresh
+            .stderr
+            .contains("the spec's namespace dcaa-secure does not exist and no plugin renders it"),
+        "{fresh:?}"
+    );
+    assert_eq!(hms(&cluster, &["apply", &example()]).code, 0);
 
     let plan = hms(&cluster, &["plan", &spec]);
     assert_eq!(plan.code, 2, "{plan:?}");
