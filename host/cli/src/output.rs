@@ -111,10 +111,20 @@ pub fn write_atomic(root: &Dir, name: &str, bytes: &[u8]) -> anyhow::Result<()> 
     let mut f = root
         .create(&tmp)
         .map_err(|e| anyhow::anyhow!("cannot write {name}: {e}"))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
+    let written = f.write_all(bytes).and_then(|()| f.sync_all());
     drop(f);
-    root.rename(&tmp, root, name)
-        .map_err(|e| anyhow::anyhow!("cannot rename {tmp} to {name}: {e}"))?;
+    if let Err(e) = written {
+        let _ = root.remove_file(&tmp);
+        anyhow::bail!("cannot write {name}: {e}");
+    }
+    if let Err(e) = root.rename(&tmp, root, name) {
+        let _ = root.remove_file(&tmp);
+        anyhow::bail!("cannot rename {tmp} to {name}: {e}");
+    }
+    // The rename itself is durable once the directory is synced (best effort: not every
+    // file system lets a directory be opened for that).
+    if let Ok(dir) = root.open(".") {
+        let _ = dir.sync_all();
+    }
     Ok(())
 }
