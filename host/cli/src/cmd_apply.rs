@@ -343,13 +343,18 @@ pub fn plan(
         changes += usize::from(e.change != Change::Unchanged);
     }
     writeln!(out, "{}: {changes} changes", set.spec)?;
+    Ok(planned(changes, events, start))
+}
+
+/// The end of a plan: its event, and Terraform's -detailed-exitcode (0 none, 2 changes).
+pub(crate) fn planned(changes: usize, events: &Sink, start: Instant) -> u8 {
     let result = if changes == 0 { "unchanged" } else { "changes" };
     events.emit("plan", None, result, start.elapsed(), None);
-    Ok(if changes == 0 {
+    if changes == 0 {
         exit::OK
     } else {
         exit::CHANGES
-    })
+    }
 }
 
 /// `hms-sys status NAME`: exit 0 when every line is ✔, 7 when something is not ready yet or

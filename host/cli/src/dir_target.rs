@@ -288,15 +288,7 @@ pub fn plan(
     let start = Instant::now();
     let planned = plan_lines(req, rendered, path, out);
     match planned {
-        Ok(changes) => {
-            let result = if changes == 0 { "unchanged" } else { "changes" };
-            events.emit("plan", None, result, start.elapsed(), None);
-            Ok(if changes == 0 {
-                exit::OK
-            } else {
-                exit::CHANGES
-            })
-        }
+        Ok(changes) => Ok(cmd_apply::planned(changes, events, start)),
         Err(e) => {
             writeln!(err, "error[HMS-APPLY]: {}: {e:#}", path.display())?;
             events.emit("plan", None, "failed", start.elapsed(), Some(e.to_string()));
