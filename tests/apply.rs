@@ -327,33 +327,18 @@ fn a_policy_that_is_no_longer_rendered_is_pruned_and_nothing_else() {
     );
 }
 
-/// Runs kubectl against the cluster (with `body` on stdin as `-f -` unless it is null) and
-/// returns its stdout; panics with stderr when it fails.
+/// Runs kubectl against the cluster (with `body` as `-f FILE` unless it is null) and returns its
+/// stdout; fails the test with kubectl's stderr when kubectl fails.
 fn kubectl_ok(cluster: &Cluster, args: &[&str], body: &Value) -> String {
-    use std::io::Write as _;
-    let mut cmd = std::process::Command::new("kubectl");
-    cmd.arg("--kubeconfig").arg(cluster.kubeconfig()).args(args);
+    use crate::kube::client::{kubectl, ok};
+    let file = cluster.scratch().join("kubectl-body.json");
+    let file = file.display().to_string();
+    let mut args = args.to_vec();
     if !body.is_null() {
-        cmd.args(["-f", "-"]);
+        std::fs::write(&file, body.to_string()).expect("write the body");
+        args.extend(["-f", &file]);
     }
-    let mut child = cmd
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run kubectl");
-    if let Some(mut stdin) = child.stdin.take()
-        && !body.is_null()
-    {
-        stdin.write_all(body.to_string().as_bytes()).expect("stdin");
-    }
-    let out = child.wait_with_output().expect("kubectl");
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    ok(kubectl(cluster.kubeconfig(), &args))
 }
 
 #[test]

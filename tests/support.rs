@@ -141,27 +141,8 @@ pub fn spawn_hms_env(args: &[String], env: &[(&str, &str)]) -> std::process::Chi
 
 /// Waits for a child at most `limit` (a guard against a hang, not a timing assertion); kills it
 /// and panics with what it printed if it is still running.
-pub fn wait_child(mut child: std::process::Child, limit: std::time::Duration) -> Run {
-    use std::io::Read;
-    let until = std::time::Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("poll the child") {
-            break Some(status);
-        }
-        if std::time::Instant::now() >= until {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    if let Some(mut o) = child.stdout.take() {
-        let _ = o.read_to_string(&mut stdout);
-    }
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut stderr);
-    }
+pub fn wait_child(child: std::process::Child, limit: std::time::Duration) -> Run {
+    let (status, stdout, stderr) = crate::kube::client::collect(child, limit);
     let Some(status) = status else {
         panic!(
             "the child did not exit within {limit:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"

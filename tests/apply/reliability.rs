@@ -21,6 +21,26 @@ fn converges_creating_the_one_left(cluster: &Cluster) {
     assert_eq!(status_until_ready(cluster).code, 0);
 }
 
+/// Runs `hms-sys ARGS` as a child process and sends it a real SIGINT once `reached` holds
+/// (polled, at most two minutes: a guard, not a timing assertion); returns what it did.
+fn interrupt_when(args: &[String], reached: impl Fn() -> bool, what: &str) -> support::Run {
+    let child = support::spawn_hms(args);
+    let pid = child.id().to_string();
+    for _ in 0..6000 {
+        if reached() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(reached(), "{what}");
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+    support::wait_child(child, Duration::from_secs(60))
+}
+
 /// The group-kinds the inventory (ApplySet parent) lists.
 fn inventory_kinds(server: &TestServer) -> String {
     let parent = server
@@ -42,25 +62,18 @@ fn a_field_owned_by_another_manager_is_a_conflict_until_forced() {
     let body = json!({"apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "dcaa-audit", "namespace": NS}, "spec": {"replicas": 3}});
     std::fs::write(&theirs, body.to_string()).expect("write");
-    let kubectl = std::process::Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(cluster.kubeconfig())
-        .args([
+    crate::kube::client::ok(crate::kube::client::kubectl(
+        cluster.kubeconfig(),
+        &[
             "apply",
             "--server-side",
             "--field-manager",
             "ops-team",
             "--force-conflicts",
             "-f",
-        ])
-        .arg(&theirs)
-        .output()
-        .expect("run kubectl");
-    assert!(
-        kubectl.status.success(),
-        "{}",
-        String::from_utf8_lossy(&kubectl.stderr)
-    );
+            &theirs.display().to_string(),
+        ],
+    ));
 
     let run = hms(&cluster, &["apply", &example()]);
     assert_eq!(run.code, 6, "{run:?}");
@@ -203,25 +216,11 @@ fn ctrl_c_stops_apply_at_once_keeps_the_inventory_and_the_next_apply_converges()
     server
         .faults()
         .push_for("PATCH", "/deployments/", Fault::Hang);
-    let child = support::spawn_hms(&argv(&cluster, &["apply", &example()]));
-    let pid = child.id().to_string();
-    for _ in 0..6000 {
-        if server.faults().hanging() > 0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(
-        server.faults().hanging(),
-        1,
-        "the apply reached the workload"
+    let run = interrupt_when(
+        &argv(&cluster, &["apply", &example()]),
+        || server.faults().hanging() == 1,
+        "the apply reached the workload",
     );
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("run kill");
-    assert!(kill.success());
-    let run = support::wait_child(child, Duration::from_secs(60));
     server.faults().release();
 
     assert_eq!(run.code, 130, "{run:?}");
@@ -260,25 +259,15 @@ fn ctrl_c_during_wait_stops_waiting_and_keeps_what_was_applied() {
     let Some(server) = cluster.test_server("needs objects that never become ready") else {
         return;
     };
-    let child = support::spawn_hms(&argv(&cluster, &["apply", &example(), "--wait"]));
-    let pid = child.id().to_string();
     let waiting = || {
         std::fs::read_to_string(events_file(&cluster))
             .is_ok_and(|e| e.contains("\"type\":\"wait\""))
     };
-    for _ in 0..6000 {
-        if waiting() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(waiting(), "apply got to --wait");
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("run kill");
-    assert!(kill.success());
-    let run = support::wait_child(child, Duration::from_secs(60));
+    let run = interrupt_when(
+        &argv(&cluster, &["apply", &example(), "--wait"]),
+        waiting,
+        "apply got to --wait",
+    );
     assert_eq!(run.code, 130, "{run:?}");
     assert!(run.stdout.contains("8 created"), "{run:?}");
     assert!(

@@ -23,7 +23,7 @@ pub struct Kubectl {
 /// Runs `kubectl --kubeconfig K ARGS`, killed after [`SAFETY`].
 pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> Kubectl {
     let cache = kubeconfig.with_file_name("kubectl-cache");
-    let mut child = Command::new("kubectl")
+    let child = Command::new("kubectl")
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .arg("--cache-dir")
@@ -34,35 +34,59 @@ pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> Kubectl {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run kubectl");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let mut code = None;
-    for _ in 0..(SAFETY.as_millis() / 20) {
+    let (code, stdout, stderr) = collect(child, SAFETY);
+    Kubectl {
+        code: code.and_then(|c| c.code()),
+        stdout,
+        stderr,
+    }
+}
+
+/// Waits for a child with piped stdout and stderr at most `limit` (killing it then: a guard
+/// against a hang, never an assertion), reading both pipes meanwhile so a talkative child
+/// cannot block on a full pipe. The exit status is `None` when it was killed.
+pub fn collect(
+    mut child: std::process::Child,
+    limit: Duration,
+) -> (Option<std::process::ExitStatus>, String, String) {
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_string(&mut s);
+            }
+            s
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let until = std::time::Instant::now() + limit;
+    let status = loop {
         if let Ok(Some(status)) = child.try_wait() {
-            code = status.code();
-            break;
+            break Some(status);
+        }
+        if std::time::Instant::now() >= until {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    if code.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    Kubectl {
-        code,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    }
+    };
+    (
+        status,
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    )
 }
 
 pub fn ok(k: Kubectl) -> String {

@@ -105,17 +105,15 @@ fn reset_real_cluster(kubeconfig: &Path) {
         ],
     ];
     for args in runs {
-        let out = std::process::Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(kubeconfig)
-            .args(args)
-            .args(["--wait=true", "--timeout=300s"])
-            .output()
-            .expect("run kubectl");
-        assert!(
-            out.status.success(),
+        let mut args = args.to_vec();
+        // Within the helper's 60 s guard, so kubectl itself reports a slow deletion.
+        args.extend(["--wait=true", "--timeout=55s"]);
+        let k = client::kubectl(kubeconfig, &args);
+        assert_eq!(
+            k.code,
+            Some(0),
             "resetting the real cluster: kubectl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
+            k.stderr
         );
     }
 }

@@ -396,53 +396,41 @@ async fn apply_one(
     unchecked: bool,
 ) -> ObjectResult {
     let start = Instant::now();
+    let (mut action, mut error, mut conflict, mut note) = (Action::Created, None, false, None);
     if unchecked {
-        let note = format!(
+        note = Some(format!(
             "not sent: namespace {} does not exist yet, so the server cannot dry-run it",
             item.r.namespace
-        );
-        events.emit(
-            "apply",
-            Some(item.r.to_string()),
-            Action::Created.as_str(),
-            start.elapsed(),
-            Some(note.clone()),
-        );
-        return ObjectResult {
-            object: item.r.clone(),
-            action: Action::Created,
-            error: None,
-            conflict: false,
-            note: Some(note),
+        ));
+    } else {
+        let result = bounded(opts, ssa(client, kinds, item, opts)).await;
+        conflict = matches!(result, Bounded::Done(Err(Error::Conflict(_))));
+        (action, error) = match result {
+            Bounded::Interrupted => (Action::Interrupted, None),
+            Bounded::TimedOut(message) => (Action::Failed, Some(format!("{}: {message}", item.r))),
+            Bounded::Done(Err(e)) => (Action::Failed, Some(e.to_string())),
+            Bounded::Done(Ok(after)) => match before {
+                None => (Action::Created, None),
+                // Compared without status and bookkeeping: a no-op apply is "unchanged" even on
+                // a server that bumps resourceVersion, or while a controller updates status.
+                Some(v) if comparable(&after) == v => (Action::Unchanged, None),
+                Some(_) => (Action::Configured, None),
+            },
         };
     }
-    let result = bounded(opts, ssa(client, kinds, item, opts)).await;
-    let conflict = matches!(result, Bounded::Done(Err(Error::Conflict(_))));
-    let (action, error) = match result {
-        Bounded::Interrupted => (Action::Interrupted, None),
-        Bounded::TimedOut(message) => (Action::Failed, Some(format!("{}: {message}", item.r))),
-        Bounded::Done(Err(e)) => (Action::Failed, Some(e.to_string())),
-        Bounded::Done(Ok(after)) => match before {
-            None => (Action::Created, None),
-            // Compared without status and bookkeeping: a no-op apply is "unchanged" even on a
-            // server that bumps resourceVersion, or while a controller updates status.
-            Some(v) if comparable(&after) == v => (Action::Unchanged, None),
-            Some(_) => (Action::Configured, None),
-        },
-    };
     events.emit(
         "apply",
         Some(item.r.to_string()),
         action.as_str(),
         start.elapsed(),
-        error.clone(),
+        error.clone().or_else(|| note.clone()),
     );
     ObjectResult {
         object: item.r.clone(),
         action,
         error,
         conflict,
-        note: None,
+        note,
     }
 }
 

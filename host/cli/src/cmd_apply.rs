@@ -197,8 +197,7 @@ pub fn apply(
         let client = match connected {
             None => return interrupted(&set.spec, (0, total, 0), events, out),
             Some(Err(e)) => {
-                events.emit("apply", None, "failed", Duration::ZERO, Some(e.to_string()));
-                return cluster_error(&e, err);
+                return cluster_error(&e, "apply", events, err);
             }
             Some(Ok(c)) => c,
         };
@@ -226,8 +225,7 @@ pub fn apply(
                 return interrupted(&set.spec, (0, total, 0), events, out);
             }
             Err(e) => {
-                events.emit("apply", None, "failed", Duration::ZERO, Some(e.to_string()));
-                return cluster_error(&e, err);
+                return cluster_error(&e, "apply", events, err);
             }
         };
         let count = |a: Action| report.results.iter().filter(|r| r.action == a).count();
@@ -272,7 +270,7 @@ pub fn apply(
                         )?;
                         Ok(exit::INTERRUPTED)
                     }
-                    Err(e) => cluster_error(&e, err),
+                    Err(e) => cluster_error(&e, "wait", events, err),
                 }
             }
             _ => Ok(exit::OK),
@@ -298,7 +296,15 @@ fn interrupted(
     Ok(exit::INTERRUPTED)
 }
 
-fn cluster_error(e: &hms_apply::Error, err: &mut dyn Write) -> anyhow::Result<u8> {
+/// Reports an error of the whole command (`kind`: the event type) to the person and as an
+/// event; exit 6.
+fn cluster_error(
+    e: &hms_apply::Error,
+    kind: &str,
+    events: &Sink,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    events.emit(kind, None, "failed", Duration::ZERO, Some(e.to_string()));
     writeln!(err, "error[HMS-APPLY]: {e}")?;
     Ok(exit::CLUSTER)
 }
@@ -378,7 +384,7 @@ pub fn status(
         match lines {
             Ok(Some(lines)) => Ok(ready_code(&lines)),
             Ok(None) => Ok(exit::INTERRUPTED),
-            Err(e) => cluster_error(&e, err),
+            Err(e) => cluster_error(&e, "status", &events, err),
         }
     })?
 }

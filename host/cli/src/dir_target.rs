@@ -55,10 +55,18 @@ pub fn apply(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
+    let start = Instant::now();
     match write(req, rendered, events, path, out) {
         Ok(()) => Ok(exit::OK),
         Err(e) => {
             writeln!(err, "error[HMS-APPLY]: {}: {e:#}", path.display())?;
+            events.emit(
+                "apply",
+                None,
+                "failed",
+                start.elapsed(),
+                Some(format!("{e:#}")),
+            );
             Ok(exit::ERROR)
         }
     }
