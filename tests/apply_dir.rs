@@ -225,8 +225,11 @@ fn dir_target_needs_no_kubeconfig_and_refuses_cluster_only_flags() {
     assert!(run.stdout.contains("created"), "{run:?}");
     assert!(!out.exists() || files(&out).is_empty());
 
-    let bad = support::hms(&["apply", "x.yml", "--target", "s3:bucket"]);
-    assert_eq!(bad.code, 2, "{bad:?}");
+    // Only `cluster` and `dir:PATH` are targets (moved here from a unit test of dir_target).
+    for target in ["s3:bucket", "dir:"] {
+        let bad = support::hms(&["apply", "x.yml", "--target", target]);
+        assert_eq!(bad.code, 2, "{target}: {bad:?}");
+    }
 
     // PATH is a file: an I/O error, exit 1.
     let file = tmp.path().join("file");

@@ -432,33 +432,3 @@ fn put(root: Option<&Dir>, name: &str, text: &str, dry: bool) -> anyhow::Result<
     }
     Ok(action)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn targets_parse() {
-        assert_eq!(parse_target("cluster"), Ok(ApplyTarget::Cluster));
-        assert_eq!(
-            parse_target("dir:out/x"),
-            Ok(ApplyTarget::Dir(PathBuf::from("out/x")))
-        );
-        assert!(parse_target("dir:").is_err());
-        assert!(parse_target("s3:bucket").is_err());
-    }
-
-    #[test]
-    fn only_plain_names_are_pruned() {
-        assert!(is_own_file_name("005-networkpolicy-x.yaml"));
-        for bad in [
-            "../x.yaml",
-            "a/b.yaml",
-            ".x.yaml.tmp",
-            "README.md",
-            KUSTOMIZATION,
-        ] {
-            assert!(!is_own_file_name(bad), "{bad}");
-        }
-    }
-}
