@@ -31,22 +31,22 @@ fn the_second_load_compiles_nothing() {
     let second = load(&dir);
     assert!(!second.compiled(), "a warm cache maps the artifact");
     assert_eq!(second.metadata().name, "storage-csi");
-    let files = entries(&dir);
+    let mut names: Vec<String> = entries(&dir)
+        .iter()
+        .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
+        .collect();
+    names.sort();
     assert_eq!(
-        files.len(),
-        1,
-        "one entry, no temporary files left: {files:?}"
+        names.len(),
+        2,
+        "the artifact and the metadata, no temporary files left: {names:?}"
     );
-    let name = files[0]
-        .file_name()
-        .expect("name")
-        .to_string_lossy()
-        .into_owned();
-    let digest = storage_source().digest();
-    assert!(
-        name.starts_with(digest.trim_start_matches("sha256:")),
-        "{name} is keyed by the digest"
-    );
+    assert!(names[0].ends_with(".cwasm") && names[1].ends_with(".meta.json"));
+    let source = storage_source();
+    let key = source.digest().trim_start_matches("sha256:");
+    for name in &names {
+        assert!(name.starts_with(key), "{name} is keyed by the digest");
+    }
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&dir).expect("dir").permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "only the user can write the cache");
@@ -57,7 +57,10 @@ fn a_corrupt_entry_is_recompiled() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("cache");
     load(&dir);
-    let entry = entries(&dir).pop().expect("an entry");
+    let entry = entries(&dir)
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .expect("an artifact");
     std::fs::write(&entry, b"garbage").expect("corrupt it");
     let plugin = load(&dir);
     assert!(plugin.compiled(), "recompiled");
@@ -75,4 +78,43 @@ fn a_directory_others_can_write_is_not_used() {
     assert!(load(&dir).compiled());
     assert!(load(&dir).compiled(), "never cached");
     assert!(entries(&dir).is_empty());
+}
+
+#[test]
+fn build_time_digests_match_the_embedded_bytes() {
+    for source in hms_sys::bundled::sources() {
+        assert_eq!(
+            source.digest(),
+            hms_plugin::digest_of(source.bytes()),
+            "{}",
+            source.origin
+        );
+    }
+}
+
+#[test]
+fn a_tampered_metadata_entry_is_checked_and_replaced() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("cache");
+    load(&dir);
+    let entry = entries(&dir)
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with(".meta.json"))
+        .expect("a metadata entry");
+    let text = std::fs::read_to_string(&entry).expect("entry");
+    assert!(text.contains("\"storage-csi\""), "{text}");
+    // A name that is not a DNS label fails the same check fresh metadata gets.
+    std::fs::write(&entry, text.replace("\"storage-csi\"", "\"Evil Name\"")).expect("tamper");
+    let plugin = load(&dir);
+    assert!(!plugin.compiled(), "the artifact is still good");
+    assert_eq!(
+        plugin.metadata().name,
+        "storage-csi",
+        "asked the plugin again"
+    );
+    let rewritten = std::fs::read_to_string(&entry).expect("entry");
+    assert!(rewritten.contains("\"storage-csi\""), "{rewritten}");
+    // Garbage is ignored too.
+    std::fs::write(&entry, b"\xff not json").expect("garbage");
+    assert_eq!(load(&dir).metadata().name, "storage-csi");
 }

@@ -21,14 +21,16 @@ fn main() {
     hms_wasm_build::rerun_if_changed(&root, &["plugins", "wit", "Cargo.lock"]);
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
     let built = hms_wasm_build::build(&root, BUNDLED);
-    let mut code = String::from("/// The bundled plugins: (crate name, component bytes).\n");
-    code.push_str("pub static BUNDLED: &[(&str, &[u8])] = &[\n");
+    let mut code =
+        String::from("/// The bundled plugins: (crate name, component bytes, `sha256:` digest).\n");
+    code.push_str("pub static BUNDLED: &[(&str, &[u8], &str)] = &[\n");
     for (name, path) in BUNDLED.iter().zip(built) {
         let copy = out.join(format!("{name}.wasm"));
         std::fs::copy(&path, &copy).unwrap_or_else(|e| panic!("copy {}: {e}", path.display()));
+        let digest = hms_wasm_build::digest(&copy);
         writeln!(
             code,
-            "    ({name:?}, include_bytes!({:?})),",
+            "    ({name:?}, include_bytes!({:?}), {digest:?}),",
             copy.display().to_string()
         )
         .expect("write");

@@ -8,6 +8,8 @@ include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 pub fn sources() -> Vec<PluginSource> {
     BUNDLED
         .iter()
-        .map(|(name, bytes)| PluginSource::new(format!("bundled:{name}"), bytes.to_vec()))
+        .map(|(name, bytes, digest)| {
+            PluginSource::embedded(format!("bundled:{name}"), bytes, digest)
+        })
         .collect()
 }

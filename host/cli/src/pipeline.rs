@@ -100,7 +100,7 @@ pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
         };
         out.plugins.push(plugin_use(section, plugin));
         let json = spec.section_json(section).unwrap_or(Value::Null);
-        let schema_problems = schema_check(doc, section, plugin, &json);
+        let schema_problems = schema_check(doc, section, plugin, &json, plugins);
         if !schema_problems.is_empty() {
             spec_problems.extend(schema_problems);
             continue;
@@ -172,8 +172,39 @@ fn plugin_use(section: Section, plugin: &Plugin) -> PluginUse {
     }
 }
 
-/// Validates a section against the JSON Schema its plugin declares.
-fn schema_check(doc: &Document, section: Section, plugin: &Plugin, json: &Value) -> Vec<Problem> {
+/// Validates a section against the JSON Schema its plugin declares. A section that passed
+/// with the same plugin, host version and content before is not validated again (the verdict
+/// is kept in the plugin cache): compiling the schema is the largest part of a warm render.
+fn schema_check(
+    doc: &Document,
+    section: Section,
+    plugin: &Plugin,
+    json: &Value,
+    plugins: &Plugins,
+) -> Vec<Problem> {
+    let subject = format!(
+        "schema-{}-{}",
+        plugin.digest().trim_start_matches("sha256:"),
+        section.key().to_ascii_lowercase()
+    );
+    let fingerprint =
+        hms_plugin::digest_of(format!("{}\0{json}", env!("CARGO_PKG_VERSION")).as_bytes());
+    if plugins.cache().passed(&subject, &fingerprint) {
+        return Vec::new();
+    }
+    let problems = validate_section(doc, section, plugin, json);
+    if problems.is_empty() {
+        plugins.cache().record_pass(&subject, &fingerprint);
+    }
+    problems
+}
+
+fn validate_section(
+    doc: &Document,
+    section: Section,
+    plugin: &Plugin,
+    json: &Value,
+) -> Vec<Problem> {
     let validator = match jsonschema::validator_for(&plugin.metadata().section_schema) {
         Ok(v) => v,
         Err(e) => {
@@ -226,7 +257,7 @@ fn gate(
     };
     out.plugins.push(plugin_use(section, plugin));
     let params = doc.spec.section_json(section).unwrap_or(Value::Null);
-    let schema_problems = schema_check(doc, section, plugin, &params);
+    let schema_problems = schema_check(doc, section, plugin, &params, plugins);
     if !schema_problems.is_empty() {
         return Err(Failure::Spec(schema_problems));
     }

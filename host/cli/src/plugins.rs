@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use hms_plugin::{Limits, Plugin, PluginSource, Runtime, World};
+use hms_plugin::{Cache, Limits, Plugin, PluginSource, Runtime, World};
 use hms_spec::Section;
 
 use crate::problem::Problem;
@@ -24,6 +24,7 @@ impl LimitTable {
 /// The plugin serving each section.
 pub struct Plugins {
     by_section: BTreeMap<&'static str, Plugin>,
+    cache: Cache,
 }
 
 impl Plugins {
@@ -35,22 +36,8 @@ impl Plugins {
     ) -> Result<Self, Vec<Problem>> {
         let mut by_section = BTreeMap::new();
         let mut problems = Vec::new();
-        // Loading compiles on a cold cache (~0.4 s a plugin): do it on every core.
-        let loaded: Vec<_> = std::thread::scope(|scope| {
-            let handles: Vec<_> = sources
-                .iter()
-                .map(|source| scope.spawn(move || runtime.load(source, limits.default)))
-                .collect();
-            handles.into_iter().map(|h| h.join()).collect()
-        });
+        let loaded = runtime.load_all(sources, limits.default);
         for (source, loaded) in sources.iter().zip(loaded) {
-            let Ok(loaded) = loaded else {
-                problems.push(
-                    Problem::error("HMS-PLUGIN", "loading the plugin crashed")
-                        .object(source.origin.clone()),
-                );
-                continue;
-            };
             let plugin = match loaded {
                 Ok(p) => p,
                 Err(e) => {
@@ -85,7 +72,10 @@ impl Plugins {
             by_section.insert(section.key(), plugin);
         }
         if problems.is_empty() {
-            Ok(Plugins { by_section })
+            Ok(Plugins {
+                by_section,
+                cache: runtime.cache().clone(),
+            })
         } else {
             Err(problems)
         }
@@ -93,6 +83,11 @@ impl Plugins {
 
     pub fn get(&self, section: Section) -> Option<&Plugin> {
         self.by_section.get(section.key())
+    }
+
+    /// The compiled-plugin cache, which also remembers sections that passed their schema.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Plugin> {

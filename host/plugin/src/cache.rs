@@ -1,9 +1,12 @@
 //! The on-disk cache of compiled plugins.
 //!
 //! An entry is keyed by the sha256 of the component and the engine's compatibility hash, so a
-//! new hms-sys (or other wasmtime settings) never loads an artifact it did not make. Entries
-//! are written atomically (a temporary file renamed into place) into a directory that only
-//! the current user can write; if the directory is not private, the cache is not used.
+//! new hms-sys (or other wasmtime settings) never loads an artifact it did not make. Beside the
+//! compiled artifact (`.cwasm`) sits the plugin's metadata as this host read and validated it
+//! (`.meta.json`, tagged with the host version), so a warm start neither instantiates a plugin
+//! to ask for it nor re-checks its section schema against the JSON Schema meta-schema.
+//! Entries are written atomically (a temporary file renamed into place) into a directory that
+//! only the current user can write; if the directory is not private, the cache is not used.
 
 use std::hash::{Hash, Hasher};
 use std::io::Write;
@@ -16,6 +19,8 @@ use wasmtime::component::Component;
 #[derive(Clone, Debug)]
 pub struct Cache {
     dir: Option<PathBuf>,
+    /// Whether `dir` is private, checked (and the directory created) once per `Cache`.
+    private: std::sync::Arc<std::sync::OnceLock<bool>>,
 }
 
 impl Cache {
@@ -23,12 +28,16 @@ impl Cache {
     pub fn at(dir: impl Into<PathBuf>) -> Self {
         Cache {
             dir: Some(dir.into()),
+            private: Default::default(),
         }
     }
 
     /// No cache: every load compiles.
     pub fn disabled() -> Self {
-        Cache { dir: None }
+        Cache {
+            dir: None,
+            private: Default::default(),
+        }
     }
 
     /// The default place: `$HMS_SYS_CACHE_DIR`, else `$XDG_CACHE_HOME/hms-sys/plugins`,
@@ -42,55 +51,135 @@ impl Cache {
         let dir = var("HMS_SYS_CACHE_DIR")
             .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("hms-sys/plugins")))
             .or_else(|| var("HOME").map(|d| d.join(".cache/hms-sys/plugins")));
-        Cache { dir }
+        Cache {
+            dir,
+            private: Default::default(),
+        }
     }
 
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
     }
 
-    fn entry(&self, engine: &Engine, digest: &str) -> Option<PathBuf> {
+    /// The path of `digest`'s entry with extension `ext`, in a private directory; `None` when
+    /// the cache is disabled or not private.
+    fn entry(&self, engine: &Engine, digest: &str, ext: &str) -> Option<PathBuf> {
         let dir = self.dir.as_ref()?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        Some(dir.join(format!("{digest}-{:016x}.cwasm", h.finish())))
+        let path = dir.join(format!("{digest}-{:016x}.{ext}", h.finish()));
+        self.is_private().then_some(path)
     }
 
-    /// The compiled component for `bytes`: mapped from the cache when a valid entry exists,
-    /// else compiled and stored. Returns the component and whether it was compiled now.
-    pub(crate) fn component(
+    /// The compiled component for `digest`, mapped from a valid cache entry.
+    pub(crate) fn lookup(&self, engine: &Engine, digest: &str) -> Option<Component> {
+        let path = self
+            .entry(engine, digest, "cwasm")
+            .filter(|p| p.is_file())?;
+        // SAFETY: the file sits in a directory only this user can write, under a name derived
+        // from the component digest and this engine's compatibility hash, and only `compile`
+        // below writes there, with bytes from `precompile_component`.
+        #[allow(unsafe_code)]
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "recompiling a stale cache entry: {e}");
+                None
+            }
+        }
+    }
+
+    /// Compiles `bytes` and stores the artifact under `digest`.
+    pub(crate) fn compile(
         &self,
         engine: &Engine,
         digest: &str,
         bytes: &[u8],
-    ) -> wasmtime::Result<(Component, bool)> {
-        let entry = self
-            .entry(engine, digest)
-            .filter(|p| private_dir(p.parent()));
-        if let Some(path) = entry.as_ref().filter(|p| p.is_file()) {
-            // SAFETY: the file sits in a directory only this user can write, under a name
-            // derived from the component digest and this engine's compatibility hash, and
-            // only `store` below writes there, with bytes from `precompile_component`.
-            #[allow(unsafe_code)]
-            match unsafe { Component::deserialize_file(engine, path) } {
-                Ok(c) => return Ok((c, false)),
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), "recompiling a stale cache entry: {e}")
-                }
-            }
-        }
+    ) -> wasmtime::Result<Component> {
         let compiled = engine.precompile_component(bytes)?;
-        if let Some(path) = entry
+        if let Some(path) = self.entry(engine, digest, "cwasm")
             && let Err(e) = store(&path, &compiled)
         {
             tracing::warn!(path = %path.display(), "could not write the plugin cache: {e}");
         }
+        // A new artifact invalidates metadata recorded for an old one.
+        if let Some(path) = self.entry(engine, digest, META) {
+            let _ = std::fs::remove_file(path);
+        }
         // SAFETY: `compiled` was produced just now by this engine's `precompile_component`.
         #[allow(unsafe_code)]
         let component = unsafe { Component::deserialize(engine, &compiled)? };
-        Ok((component, true))
+        Ok(component)
+    }
+
+    /// The metadata recorded for `digest` by [`Cache::store_metadata`], if any (at most
+    /// `cap` bytes; a larger or unreadable file counts as absent).
+    pub(crate) fn metadata(&self, engine: &Engine, digest: &str, cap: usize) -> Option<Vec<u8>> {
+        use std::io::Read;
+        let path = self.entry(engine, digest, META)?;
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .ok()?
+            .take(cap as u64 + 1)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        (bytes.len() <= cap).then_some(bytes)
+    }
+
+    /// Records `bytes` (the plugin's validated metadata) for `digest`.
+    pub(crate) fn store_metadata(&self, engine: &Engine, digest: &str, bytes: &[u8]) {
+        if let Some(path) = self.entry(engine, digest, META)
+            && let Err(e) = store(&path, bytes)
+        {
+            tracing::warn!(path = %path.display(), "could not write the plugin cache: {e}");
+        }
     }
 }
+
+impl Cache {
+    /// Whether `subject` last passed a check on the input whose digest is `fingerprint`
+    /// (recorded by [`Cache::record_pass`]). Lets a warm run skip a check whose inputs have
+    /// not changed, such as validating an unchanged spec section against its plugin's schema.
+    pub fn passed(&self, subject: &str, fingerprint: &str) -> bool {
+        let Some(path) = self.pass_entry(subject) else {
+            return false;
+        };
+        let mut buf = [0u8; 128];
+        use std::io::Read;
+        let n = std::fs::File::open(path)
+            .and_then(|mut f| f.read(&mut buf))
+            .unwrap_or(0);
+        n > 0 && buf[..n] == *fingerprint.as_bytes()
+    }
+
+    /// Records that `subject` passed on `fingerprint`. One small file per subject, replaced
+    /// each time, so the cache keeps only the latest verdict of each.
+    pub fn record_pass(&self, subject: &str, fingerprint: &str) {
+        if let Some(path) = self.pass_entry(subject)
+            && let Err(e) = store(&path, fingerprint.as_bytes())
+        {
+            tracing::warn!(path = %path.display(), "could not write the plugin cache: {e}");
+        }
+    }
+
+    fn is_private(&self) -> bool {
+        *self
+            .private
+            .get_or_init(|| private_dir(self.dir.as_deref()))
+    }
+
+    fn pass_entry(&self, subject: &str) -> Option<PathBuf> {
+        let plain = !subject.is_empty()
+            && subject
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let path = self.dir.as_ref()?.join(format!("{subject}.pass"));
+        (plain && self.is_private()).then_some(path)
+    }
+}
+
+/// The extension of a metadata entry.
+const META: &str = "meta.json";
 
 /// Creates `dir` (0700) when missing and says whether it is safe to use: a directory owned by
 /// this user that nobody else can write.
@@ -129,10 +218,7 @@ fn private_dir(dir: Option<&Path>) -> bool {
 /// flushed, then renamed over `path`.
 fn store(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .suffix(".cwasm")
-        .tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

@@ -76,7 +76,47 @@ impl ResourceLimiter for Limiter {
 /// What comes back from the call thread.
 type Outcome<R> = (wasmtime::Result<R>, bool, Vec<u8>);
 
-/// Runs `f` in a fresh store on a dedicated thread and classifies any failure.
+/// One call, packed for the call thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The call thread every call uses unless it is busy, so that a run does not start a thread
+/// (and map its 8 MiB stack) per call. `None` until the first call, and again after a call
+/// timed out: that thread may still be blocked inside the plugin, and is left behind.
+static WORKER: std::sync::Mutex<Option<mpsc::Sender<Job>>> = std::sync::Mutex::new(None);
+
+/// Hands `job` to the call thread in `worker`, starting one if there is none or it died
+/// (a panic inside wasmtime ends the thread; the caller sees its result channel close).
+fn submit(worker: &mut Option<mpsc::Sender<Job>>, job: Job) -> std::io::Result<()> {
+    let job = match worker {
+        Some(w) => match w.send(job) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::SendError(job)) => job,
+        },
+        None => job,
+    };
+    let (jobs, inbox) = mpsc::channel::<Job>();
+    spawn(
+        "hms-plugin-call",
+        Box::new(move || {
+            job();
+            while let Ok(next) = inbox.recv() {
+                next();
+            }
+        }),
+    )?;
+    *worker = Some(jobs);
+    Ok(())
+}
+
+/// Starts a thread with a stack comfortably above the wasm stack cap and runs `job` on it.
+fn spawn(name: &str, job: Job) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .stack_size(THREAD_STACK)
+        .spawn(job)
+}
+
+/// Runs `f` in a fresh store on the call thread and classifies any failure.
 fn run<R, F>(callee: &Callee, plugin: &str, operation: &str, f: F) -> Result<R, PluginError>
 where
     R: Send + 'static,
@@ -86,31 +126,40 @@ where
     let engine = callee.engine.clone();
     let pre = callee.pre.clone();
     let (tx, rx) = mpsc::channel::<Outcome<R>>();
-    let spawned = std::thread::Builder::new()
-        .name(format!("plugin-{plugin}"))
-        .stack_size(THREAD_STACK)
-        .spawn(move || {
-            let stderr = MemoryOutputPipe::new(STDERR_CAP);
-            // Nothing is granted: no preopened directories, no environment, no arguments,
-            // no network; stdin is empty and stdout is discarded.
-            let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
-            let state = State {
-                wasi,
-                table: ResourceTable::new(),
-                limiter: Limiter {
-                    memory: limits.memory,
-                    hit: false,
-                },
-            };
-            let mut store = Store::new(&engine, state);
-            store.limiter(|s| &mut s.limiter);
-            let ticks = (limits.deadline.as_millis() / TICK.as_millis()).max(1) as u64;
-            store.set_epoch_deadline(ticks);
-            store.epoch_deadline_trap();
-            let result = f(&mut store, &pre);
-            let hit = store.data().limiter.hit;
-            let _ = tx.send((result, hit, stderr.contents().to_vec()));
-        });
+    let job: Job = Box::new(move || {
+        let stderr = MemoryOutputPipe::new(STDERR_CAP);
+        // Nothing is granted: no preopened directories, no environment, no arguments,
+        // no network; stdin is empty and stdout is discarded.
+        let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
+        let state = State {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: Limiter {
+                memory: limits.memory,
+                hit: false,
+            },
+        };
+        let mut store = Store::new(&engine, state);
+        store.limiter(|s| &mut s.limiter);
+        let ticks = (limits.deadline.as_millis() / TICK.as_millis()).max(1) as u64;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        let result = f(&mut store, &pre);
+        let hit = store.data().limiter.hit;
+        let _ = tx.send((result, hit, stderr.contents().to_vec()));
+    });
+    // The shared call thread serves one call at a time; a call that finds it busy (another
+    // thread's call in flight) gets a thread of its own, as does every call after a call
+    // thread was abandoned.
+    let mut slot = match WORKER.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    };
+    let spawned = match slot.as_deref_mut() {
+        Some(worker) => submit(worker, job),
+        None => spawn(&format!("plugin-{plugin}"), job).map(drop),
+    };
     let fail = |cause| PluginError::new(plugin, operation, cause);
     if let Err(e) = spawned {
         return Err(fail(Cause::Trap(format!("could not start the call: {e}"))));
@@ -124,7 +173,12 @@ where
             Err(err)
         }
         // Blocked inside a host call: the thread is abandoned, the host goes on.
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(fail(Cause::Timeout(limits.deadline))),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            if let Some(worker) = slot.as_deref_mut() {
+                *worker = None;
+            }
+            Err(fail(Cause::Timeout(limits.deadline)))
+        }
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             Err(fail(Cause::Trap("the call thread died".to_string())))
         }
@@ -168,7 +222,21 @@ fn panic_message(stderr: &str) -> String {
     msg
 }
 
-pub(crate) fn metadata(callee: &Callee) -> Result<Metadata, PluginError> {
+/// A plugin's metadata exactly as it returned it: untrusted until [`validate_metadata`] passes.
+/// This is also the form kept in the cache, so a cached entry goes through the same checks.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct RawMetadata {
+    name: String,
+    version: String,
+    wit_version: String,
+    section: String,
+    description: String,
+    emits: Vec<(String, String)>,
+    section_schema: String,
+}
+
+/// Asks the plugin for its metadata (one call in a fresh store).
+pub(crate) fn metadata(callee: &Callee) -> Result<RawMetadata, PluginError> {
     let origin = callee.origin.clone();
     let raw = run(callee, &origin, "metadata", |store, pre| match pre {
         Pre::Section(p) => p
@@ -180,11 +248,41 @@ pub(crate) fn metadata(callee: &Callee) -> Result<Metadata, PluginError> {
             .hms_sys_baseline()
             .call_metadata(store),
     })?;
-    let fail = |m: String| PluginError::new(&origin, "metadata", Cause::Malformed(m));
-    let size = raw.section_schema.len() + raw.description.len() + raw.name.len();
+    Ok(RawMetadata {
+        name: raw.name,
+        version: raw.version,
+        wit_version: raw.wit_version,
+        section: raw.section,
+        description: raw.description,
+        emits: raw.emits.into_iter().map(|k| (k.group, k.kind)).collect(),
+        section_schema: raw.section_schema,
+    })
+}
+
+/// Checks what a plugin says about itself. Every check runs on fresh and on cached metadata
+/// alike, except `schema_checked`: whether this host already compiled the section schema as a
+/// JSON Schema (true only for metadata this host version cached after doing so).
+pub(crate) fn validate_metadata(
+    callee: &Callee,
+    raw: &RawMetadata,
+    schema_checked: bool,
+) -> Result<Metadata, PluginError> {
+    let origin = callee.origin.as_str();
+    let fail = |m: String| PluginError::new(origin, "metadata", Cause::Malformed(m));
+    let size = raw.section_schema.len()
+        + raw.description.len()
+        + raw.name.len()
+        + raw.version.len()
+        + raw.wit_version.len()
+        + raw.section.len()
+        + raw
+            .emits
+            .iter()
+            .map(|(g, k)| g.len() + k.len())
+            .sum::<usize>();
     if size > callee.limits.output {
         return Err(PluginError::new(
-            &origin,
+            origin,
             "metadata",
             Cause::OutputTooLarge(size, callee.limits.output),
         ));
@@ -194,18 +292,23 @@ pub(crate) fn metadata(callee: &Callee) -> Result<Metadata, PluginError> {
     }
     let schema: serde_json::Value = serde_json::from_str(&raw.section_schema)
         .map_err(|e| fail(format!("section-schema is not JSON: {e}")))?;
+    if !schema_checked && let Err(e) = jsonschema::validator_for(&schema) {
+        return Err(fail(format!(
+            "section-schema is not a valid JSON Schema: {e}"
+        )));
+    }
     Ok(Metadata {
-        name: raw.name,
-        version: raw.version,
-        wit_version: raw.wit_version,
-        section: raw.section,
-        description: raw.description,
+        name: raw.name.clone(),
+        version: raw.version.clone(),
+        wit_version: raw.wit_version.clone(),
+        section: raw.section.clone(),
+        description: raw.description.clone(),
         emits: raw
             .emits
-            .into_iter()
-            .map(|k| KindRef {
-                group: k.group,
-                kind: k.kind,
+            .iter()
+            .map(|(group, kind)| KindRef {
+                group: group.clone(),
+                kind: kind.clone(),
             })
             .collect(),
         section_schema: schema,

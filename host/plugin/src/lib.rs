@@ -14,7 +14,7 @@ pub mod types;
 
 pub use cache::Cache;
 pub use error::{Cause, PluginError};
-pub use runtime::{Limits, Plugin, PluginSource, Runtime, World};
+pub use runtime::{Limits, Plugin, PluginSource, Runtime, World, digest_of};
 pub use types::{
     CheckOutput, Context, Diagnostic, KindRef, Metadata, ObjectRef, RenderOutput, Severity,
 };

@@ -47,25 +47,62 @@ pub enum World {
     Baseline,
 }
 
-/// Component bytes and where they came from (`bundled:storage-csi`, a file path, ...).
+/// Component bytes and where they came from (`bundled:storage-csi`, a file path, ...), with
+/// their digest.
 #[derive(Clone, Debug)]
 pub struct PluginSource {
     pub origin: String,
-    pub bytes: Arc<[u8]>,
+    bytes: Bytes,
+    digest: String,
+}
+
+/// The bytes of a component: embedded in the binary (never copied, and never read when the
+/// compiled cache is warm) or read at run time.
+#[derive(Clone, Debug)]
+enum Bytes {
+    Static(&'static [u8]),
+    Shared(Arc<[u8]>),
 }
 
 impl PluginSource {
+    /// A component read at run time; its digest is computed here, once.
     pub fn new(origin: impl Into<String>, bytes: impl Into<Arc<[u8]>>) -> Self {
+        let bytes: Arc<[u8]> = bytes.into();
         PluginSource {
             origin: origin.into(),
-            bytes: bytes.into(),
+            digest: digest_of(&bytes),
+            bytes: Bytes::Shared(bytes),
+        }
+    }
+
+    /// A component embedded in the binary, with the digest its build script computed from the
+    /// same bytes (`sha256:<hex>`), so a warm start hashes nothing.
+    pub fn embedded(origin: impl Into<String>, bytes: &'static [u8], digest: &str) -> Self {
+        debug_assert_eq!(digest, digest_of(bytes), "build-time digest");
+        PluginSource {
+            origin: origin.into(),
+            bytes: Bytes::Static(bytes),
+            digest: digest.to_string(),
+        }
+    }
+
+    /// The component bytes.
+    pub fn bytes(&self) -> &[u8] {
+        match &self.bytes {
+            Bytes::Static(b) => b,
+            Bytes::Shared(b) => b,
         }
     }
 
     /// `sha256:<hex>` of the component bytes.
-    pub fn digest(&self) -> String {
-        format!("sha256:{}", hex::encode(Sha256::digest(&self.bytes)))
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
+}
+
+/// `sha256:<hex>` of `bytes`: the one definition of a plugin digest.
+pub fn digest_of(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
 /// The engine and cache shared by every plugin of one hms-sys run.
@@ -119,14 +156,71 @@ impl Runtime {
     /// Compiles (or maps from the cache) `source`, checks its world and WIT version, and reads
     /// its metadata under `limits`.
     pub fn load(&self, source: &PluginSource, limits: Limits) -> Result<Plugin, PluginError> {
+        let cached = self.cache.lookup(&self.engine, key_of(source));
+        self.finish_load(source, limits, cached)
+    }
+
+    /// Loads every source, in order. Cached artifacts are mapped on this thread (a warm start
+    /// starts no threads for loading); the rest are compiled in parallel, one thread each.
+    pub fn load_all(
+        &self,
+        sources: &[PluginSource],
+        limits: Limits,
+    ) -> Vec<Result<Plugin, PluginError>> {
+        let cached: Vec<Option<Component>> = sources
+            .iter()
+            .map(|s| self.cache.lookup(&self.engine, key_of(s)))
+            .collect();
+        let misses = cached.iter().filter(|c| c.is_none()).count();
+        if misses <= 1 {
+            return sources
+                .iter()
+                .zip(cached)
+                .map(|(source, c)| self.finish_load(source, limits, c))
+                .collect();
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = sources
+                .iter()
+                .zip(cached)
+                .map(|(source, c)| scope.spawn(move || self.finish_load(source, limits, c)))
+                .collect();
+            handles
+                .into_iter()
+                .zip(sources)
+                .map(|(h, source)| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(PluginError::new(
+                            &source.origin,
+                            "load",
+                            Cause::Trap("loading the plugin crashed".to_string()),
+                        ))
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Finishes loading `source`: compiles it unless `cached` holds its artifact, checks its
+    /// world and reads its metadata (from the cache when this host recorded it there).
+    fn finish_load(
+        &self,
+        source: &PluginSource,
+        limits: Limits,
+        cached: Option<Component>,
+    ) -> Result<Plugin, PluginError> {
         let origin = source.origin.as_str();
         let load_err = |cause| PluginError::new(origin, "load", cause);
-        let digest = source.digest();
-        let key = digest.trim_start_matches("sha256:");
-        let (component, compiled) = self
-            .cache
-            .component(&self.engine, key, &source.bytes)
-            .map_err(|e| load_err(Cause::Invalid(format!("{e:#}"))))?;
+        let key = key_of(source);
+        let (component, compiled) = match cached {
+            Some(c) => (c, false),
+            None => (
+                self.cache
+                    .compile(&self.engine, key, source.bytes())
+                    .map_err(|e| load_err(Cause::Invalid(format!("{e:#}"))))?,
+                true,
+            ),
+        };
         let (world, wit_version) = world_of(&self.engine, &component).map_err(load_err)?;
         let pre = self
             .linker
@@ -151,7 +245,7 @@ impl Runtime {
             },
             origin: origin.to_string(),
         };
-        let metadata = call::metadata(&callee)?;
+        let metadata = self.metadata(&callee, key, compiled)?;
         if !same_minor(&metadata.wit_version, &wit_version) {
             return Err(PluginError::new(
                 &metadata.name,
@@ -164,12 +258,59 @@ impl Runtime {
         }
         Ok(Plugin {
             callee,
-            digest,
+            digest: source.digest().to_string(),
             compiled,
             wit_version,
             metadata,
         })
     }
+
+    /// The plugin's metadata: recorded in the cache by this host version (re-checked, except
+    /// for the schema compilation it already passed), or asked of the plugin and then recorded.
+    /// An entry that fails the checks is ignored, and replaced.
+    fn metadata(
+        &self,
+        callee: &Callee,
+        key: &str,
+        compiled: bool,
+    ) -> Result<Metadata, PluginError> {
+        if !compiled
+            && let Some(bytes) = self
+                .cache
+                .metadata(&self.engine, key, callee.limits.output + 4096)
+            && let Ok(entry) = serde_json::from_slice::<CachedMetadata>(&bytes)
+            && entry.host == HOST
+            && let Ok(metadata) = call::validate_metadata(callee, &entry.metadata, true)
+        {
+            return Ok(metadata);
+        }
+        // No entry, another host's, or one that fails the checks: ask the plugin.
+        let raw = call::metadata(callee)?;
+        let metadata = call::validate_metadata(callee, &raw, false)?;
+        let entry = CachedMetadata {
+            host: HOST.to_string(),
+            metadata: raw,
+        };
+        if let Ok(bytes) = serde_json::to_vec(&entry) {
+            self.cache.store_metadata(&self.engine, key, &bytes);
+        }
+        Ok(metadata)
+    }
+}
+
+/// Which host wrote a metadata cache entry: entries of another version are not used.
+const HOST: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
+
+/// A metadata cache entry: the plugin's own answer, and the host that checked it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedMetadata {
+    host: String,
+    metadata: call::RawMetadata,
+}
+
+/// The cache key of a source: its digest without the `sha256:` prefix.
+fn key_of(source: &PluginSource) -> &str {
+    source.digest().trim_start_matches("sha256:")
 }
 
 /// `0.1.3` and `0.1.0` agree; `0.2.0` and `0.1.0` do not (0.x versions break at the minor).

@@ -60,6 +60,14 @@ pub fn build(root: &Path, packages: &[&str]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// `sha256:<hex>` of the file at `path`, as `hms_plugin::digest_of` computes it at run time
+/// (a test checks that the two agree for every bundled plugin), so a warm start hashes nothing.
+pub fn digest(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
 /// Tells cargo to rerun the build script when anything under these paths changes.
 pub fn rerun_if_changed(root: &Path, paths: &[&str]) {
     for p in paths {
