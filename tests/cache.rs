@@ -17,6 +17,14 @@ fn load(dir: &std::path::Path) -> hms_plugin::Plugin {
         .expect("loads")
 }
 
+/// The one entry of `dir` whose name ends with `suffix`.
+fn entry_ending(dir: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    entries(dir)
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with(suffix))
+        .unwrap_or_else(|| panic!("an entry ending in {suffix}"))
+}
+
 fn entries(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(dir)
         .map(|d| d.map(|e| e.expect("entry").path()).collect())
@@ -57,10 +65,7 @@ fn a_corrupt_entry_is_recompiled() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("cache");
     load(&dir);
-    let entry = entries(&dir)
-        .into_iter()
-        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
-        .expect("an artifact");
+    let entry = entry_ending(&dir, ".cwasm");
     std::fs::write(&entry, b"garbage").expect("corrupt it");
     let plugin = load(&dir);
     assert!(plugin.compiled(), "recompiled");
@@ -97,10 +102,7 @@ fn a_tampered_metadata_entry_is_checked_and_replaced() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("cache");
     load(&dir);
-    let entry = entries(&dir)
-        .into_iter()
-        .find(|p| p.to_string_lossy().ends_with(".meta.json"))
-        .expect("a metadata entry");
+    let entry = entry_ending(&dir, ".meta.json");
     let text = std::fs::read_to_string(&entry).expect("entry");
     assert!(text.contains("\"storage-csi\""), "{text}");
     // A name that is not a DNS label fails the same check fresh metadata gets.

@@ -100,13 +100,14 @@ pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
         };
         out.plugins.push(plugin_use(section, plugin));
         let json = spec.section_json(section).unwrap_or(Value::Null);
-        let schema_problems = schema_check(doc, section, plugin, &json, plugins);
+        let text = json.to_string();
+        let schema_problems = schema_check(doc, section, plugin, &json, &text, plugins);
         if !schema_problems.is_empty() {
             spec_problems.extend(schema_problems);
             continue;
         }
         let started = Instant::now();
-        let result = plugin.render(section.key(), &json.to_string(), &ctx);
+        let result = plugin.render(section.key(), &text, &ctx);
         let took = started.elapsed();
         let rendered = match result {
             Ok(r) => r,
@@ -180,6 +181,7 @@ fn schema_check(
     section: Section,
     plugin: &Plugin,
     json: &Value,
+    text: &str,
     plugins: &Plugins,
 ) -> Vec<Problem> {
     let subject = format!(
@@ -187,14 +189,12 @@ fn schema_check(
         plugin.digest().trim_start_matches("sha256:"),
         section.key().to_ascii_lowercase()
     );
-    let fingerprint =
-        hms_plugin::digest_of(format!("{}\0{json}", env!("CARGO_PKG_VERSION")).as_bytes());
-    if plugins.cache().passed(&subject, &fingerprint) {
+    if plugins.cache().passed(&subject, text.as_bytes()) {
         return Vec::new();
     }
     let problems = validate_section(doc, section, plugin, json);
     if problems.is_empty() {
-        plugins.cache().record_pass(&subject, &fingerprint);
+        plugins.cache().record_pass(&subject, text.as_bytes());
     }
     problems
 }
@@ -257,14 +257,15 @@ fn gate(
     };
     out.plugins.push(plugin_use(section, plugin));
     let params = doc.spec.section_json(section).unwrap_or(Value::Null);
-    let schema_problems = schema_check(doc, section, plugin, &params, plugins);
+    let text = params.to_string();
+    let schema_problems = schema_check(doc, section, plugin, &params, &text, plugins);
     if !schema_problems.is_empty() {
         return Err(Failure::Spec(schema_problems));
     }
     let manifests: Vec<String> = out.objects.iter().map(|o| o.value.to_string()).collect();
     let started = Instant::now();
     let checked = plugin
-        .check(&manifests, &params.to_string(), ctx)
+        .check(&manifests, &text, ctx)
         .map_err(|e| Failure::Plugin(vec![Problem::from_plugin_error(&e)]))?;
     tracing::info!(
         plugin = plugin.name(),

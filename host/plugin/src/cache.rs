@@ -97,11 +97,7 @@ impl Cache {
         bytes: &[u8],
     ) -> wasmtime::Result<Component> {
         let compiled = engine.precompile_component(bytes)?;
-        if let Some(path) = self.entry(engine, digest, "cwasm")
-            && let Err(e) = store(&path, &compiled)
-        {
-            tracing::warn!(path = %path.display(), "could not write the plugin cache: {e}");
-        }
+        keep(self.entry(engine, digest, "cwasm"), &compiled);
         // A new artifact invalidates metadata recorded for an old one.
         if let Some(path) = self.entry(engine, digest, META) {
             let _ = std::fs::remove_file(path);
@@ -115,51 +111,27 @@ impl Cache {
     /// The metadata recorded for `digest` by [`Cache::store_metadata`], if any (at most
     /// `cap` bytes; a larger or unreadable file counts as absent).
     pub(crate) fn metadata(&self, engine: &Engine, digest: &str, cap: usize) -> Option<Vec<u8>> {
-        use std::io::Read;
-        let path = self.entry(engine, digest, META)?;
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .ok()?
-            .take(cap as u64 + 1)
-            .read_to_end(&mut bytes)
-            .ok()?;
-        (bytes.len() <= cap).then_some(bytes)
+        read_capped(&self.entry(engine, digest, META)?, cap)
     }
 
     /// Records `bytes` (the plugin's validated metadata) for `digest`.
     pub(crate) fn store_metadata(&self, engine: &Engine, digest: &str, bytes: &[u8]) {
-        if let Some(path) = self.entry(engine, digest, META)
-            && let Err(e) = store(&path, bytes)
-        {
-            tracing::warn!(path = %path.display(), "could not write the plugin cache: {e}");
-        }
+        keep(self.entry(engine, digest, META), bytes);
     }
-}
 
-impl Cache {
-    /// Whether `subject` last passed a check on the input whose digest is `fingerprint`
+    /// Whether `subject` last passed a check on exactly `input` with this host version
     /// (recorded by [`Cache::record_pass`]). Lets a warm run skip a check whose inputs have
     /// not changed, such as validating an unchanged spec section against its plugin's schema.
-    pub fn passed(&self, subject: &str, fingerprint: &str) -> bool {
-        let Some(path) = self.pass_entry(subject) else {
-            return false;
-        };
-        let mut buf = [0u8; 128];
-        use std::io::Read;
-        let n = std::fs::File::open(path)
-            .and_then(|mut f| f.read(&mut buf))
-            .unwrap_or(0);
-        n > 0 && buf[..n] == *fingerprint.as_bytes()
+    pub fn passed(&self, subject: &str, input: &[u8]) -> bool {
+        self.pass_entry(subject)
+            .and_then(|path| read_capped(&path, 128))
+            .is_some_and(|recorded| recorded == fingerprint(input).as_bytes())
     }
 
-    /// Records that `subject` passed on `fingerprint`. One small file per subject, replaced
-    /// each time, so the cache keeps only the latest verdict of each.
-    pub fn record_pass(&self, subject: &str, fingerprint: &str) {
-        if let Some(path) = self.pass_entry(subject)
-            && let Err(e) = store(&path, fingerprint.as_bytes())
-        {
-            tracing::warn!(path = %path.display(), "could not write the plugin cache: {e}");
-        }
+    /// Records that `subject` passed on `input`. One small file per subject, holding the
+    /// input's fingerprint and replaced each time, so the cache keeps only the latest verdict.
+    pub fn record_pass(&self, subject: &str, input: &[u8]) {
+        keep(self.pass_entry(subject), fingerprint(input).as_bytes());
     }
 
     fn is_private(&self) -> bool {
@@ -180,6 +152,42 @@ impl Cache {
 
 /// The extension of a metadata entry.
 const META: &str = "meta.json";
+
+/// The host that writes cache entries other than compiled artifacts (metadata, verdicts): an
+/// entry written by another version is not used.
+pub(crate) const HOST: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
+
+/// What a verdict records of its input: the sha256 of this host's tag and the input.
+fn fingerprint(input: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(HOST.as_bytes());
+    h.update([0]);
+    h.update(input);
+    hex::encode(h.finalize())
+}
+
+/// The file at `path` if it holds at most `cap` bytes; a larger or unreadable file is absent.
+fn read_capped(path: &Path, cap: usize) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(cap as u64 + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    (bytes.len() <= cap).then_some(bytes)
+}
+
+/// Stores `bytes` at `path` (when the cache is in use); a failed write only costs the next run
+/// its shortcut, so it is a warning.
+fn keep(path: Option<PathBuf>, bytes: &[u8]) {
+    if let Some(path) = path
+        && let Err(e) = store(&path, bytes)
+    {
+        tracing::warn!(path = %path.display(), "could not write the plugin cache: {e}");
+    }
+}
 
 /// Creates `dir` (0700) when missing and says whether it is safe to use: a directory owned by
 /// this user that nobody else can write.

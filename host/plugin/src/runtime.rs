@@ -8,7 +8,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
 use crate::bindings::{baseline, section};
-use crate::cache::Cache;
+use crate::cache::{Cache, HOST};
 use crate::call::{self, State};
 use crate::error::{Cause, PluginError};
 use crate::types::{CheckOutput, Context, Metadata, RenderOutput};
@@ -171,32 +171,36 @@ impl Runtime {
             .iter()
             .map(|s| self.cache.lookup(&self.engine, key_of(s)))
             .collect();
+        // A panic while loading one plugin is that plugin's failure, not the host's.
+        let load = |source: &PluginSource, c| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.finish_load(source, limits, c)
+            }))
+            .unwrap_or_else(|_| {
+                Err(PluginError::new(
+                    &source.origin,
+                    "load",
+                    Cause::Trap("loading the plugin crashed".to_string()),
+                ))
+            })
+        };
         let misses = cached.iter().filter(|c| c.is_none()).count();
         if misses <= 1 {
             return sources
                 .iter()
                 .zip(cached)
-                .map(|(source, c)| self.finish_load(source, limits, c))
+                .map(|(s, c)| load(s, c))
                 .collect();
         }
         std::thread::scope(|scope| {
             let handles: Vec<_> = sources
                 .iter()
                 .zip(cached)
-                .map(|(source, c)| scope.spawn(move || self.finish_load(source, limits, c)))
+                .map(|(s, c)| scope.spawn(move || load(s, c)))
                 .collect();
             handles
                 .into_iter()
-                .zip(sources)
-                .map(|(h, source)| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(PluginError::new(
-                            &source.origin,
-                            "load",
-                            Cause::Trap("loading the plugin crashed".to_string()),
-                        ))
-                    })
-                })
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         })
     }
@@ -297,9 +301,6 @@ impl Runtime {
         Ok(metadata)
     }
 }
-
-/// Which host wrote a metadata cache entry: entries of another version are not used.
-const HOST: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
 
 /// A metadata cache entry: the plugin's own answer, and the host that checked it.
 #[derive(serde::Serialize, serde::Deserialize)]
