@@ -40,6 +40,11 @@ pub fn hostile_wasm() -> PathBuf {
     PathBuf::from(env!("HOSTILE_WASM"))
 }
 
+/// The hostile baseline plugin (`tamper-base`), built by build.rs.
+pub fn hostile_baseline_wasm() -> PathBuf {
+    PathBuf::from(env!("HOSTILE_BASELINE_WASM"))
+}
+
 /// One compiled-plugin cache for the whole test process. Entries are content-keyed and written
 /// atomically, so sharing it makes tests faster without making them depend on each other.
 pub fn cache_dir() -> &'static Path {

@@ -6,6 +6,7 @@ mod apply;
 mod apply_dir;
 mod bench_apply;
 mod cache;
+mod capabilities;
 mod hostile;
 mod kube;
 mod kube_server;

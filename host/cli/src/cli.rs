@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use hms_plugin::{Cache, Limits, PluginSource, Runtime};
+use hms_plugin::{Cache, Limits, Runtime};
+use hms_spec::Section;
 
 use crate::cluster_cli::{self, ApplyArgs, PlanArgs, StatusArgs};
 use crate::exit;
 use crate::output::{self, Format};
 use crate::pipeline::{self, Failure};
-use crate::plugins::{self, LimitTable, Plugins};
+use crate::plugins::{self, LimitTable, Origin, Plugins};
 use crate::problem::Problem;
 
 #[derive(Parser, Debug)]
@@ -75,8 +76,11 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum PluginsCommand {
-    /// The bundled plugins (and any given with --plugin): version, digest, section, kinds.
+    /// Which plugin serves each section of SPEC and where it came from; without SPEC, every
+    /// bundled plugin (and any given with --plugin): version, digest, section, kinds.
     List {
+        /// A spec: list the plugins it uses, per section and baseline.
+        spec: Option<PathBuf>,
         #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
         output: ListFormat,
         #[command(flatten)]
@@ -93,7 +97,8 @@ pub enum ListFormat {
 /// Plugin selection and limits, shared by the commands that load plugins.
 #[derive(Args, Debug, Default)]
 pub struct PluginArgs {
-    /// Use this plugin component for the section it declares, instead of the bundled one.
+    /// For this run, use this plugin component for the section it declares (instead of the
+    /// spec's or the bundled one); a baseline plugin runs in addition to the spec's baselines.
     #[arg(long = "plugin", value_name = "PATH")]
     pub plugin: Vec<PathBuf>,
     /// Wall-clock deadline of one plugin call, e.g. `5s` or `storage-csi=500ms` for one plugin.
@@ -165,12 +170,14 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
             let sections: Vec<&str> = rendered
                 .plugins
                 .iter()
+                .filter(|p| p.section != "baseline")
                 .map(|p| p.section.as_str())
                 .collect();
-            let gate = rendered
-                .baseline
-                .as_deref()
-                .map_or(String::new(), |b| format!(", baseline {b} passed"));
+            let gate = match rendered.baselines.as_slice() {
+                [] => String::new(),
+                [one] => format!(", baseline {one} passed"),
+                many => format!(", baselines {} passed", many.join(", ")),
+            };
             writeln!(
                 out,
                 "✔ {} is valid: {} sections ({}), {} objects{gate}",
@@ -179,19 +186,39 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
                 sections.join(", "),
                 rendered.objects.len()
             )?;
+            for p in rendered.plugins.iter().filter(|p| p.origin != Origin::Bundled) {
+                writeln!(
+                    out,
+                    "  {} by plugin {} {} from {}, {}",
+                    p.section, p.name, p.version, p.origin, p.digest
+                )?;
+            }
             Ok(exit::OK)
         }
         Command::Apply(args) => cluster_cli::apply(args, json, out, err),
         Command::Plan(args) => cluster_cli::plan(args, json, out, err),
         Command::Status(args) => cluster_cli::status(args, out, err),
         Command::Plugins {
-            command: PluginsCommand::List { output, plugins },
+            command:
+                PluginsCommand::List {
+                    spec,
+                    output,
+                    plugins,
+                },
         } => {
-            let set = match load_plugins(&plugins) {
+            let doc = match &spec {
+                Some(path) => match load_spec(path, &plugins, json, err) {
+                    Ok((doc, _)) => Some(doc),
+                    Err(code) => return Ok(code),
+                },
+                None => None,
+            };
+            let base = spec_dir(spec.as_deref());
+            let set = match load_plugins(&plugins, doc.as_ref(), &base) {
                 Ok(set) => set,
                 Err((problems, code)) => return Ok(report(err, &problems, json, code)),
             };
-            list_plugins(&set, output, out)?;
+            list_plugins(&set, doc.as_ref(), output, out)?;
             Ok(exit::OK)
         }
     }
@@ -204,9 +231,7 @@ pub(crate) fn prepare(
     json: bool,
     err: &mut dyn Write,
 ) -> Result<pipeline::Rendered, u8> {
-    let doc =
-        hms_spec::load(spec).map_err(|e| report(err, &Problem::from_spec(&e), json, exit::SPEC))?;
-    let set = load_plugins(args).map_err(|(p, code)| report(err, &p, json, code))?;
+    let (doc, set) = load_spec(spec, args, json, err)?;
     match pipeline::render(&doc, &set) {
         Ok(rendered) => {
             report(err, &rendered.notes, json, exit::OK);
@@ -226,25 +251,71 @@ pub(crate) fn prepare(
     }
 }
 
-/// The bundled plugins plus `--plugin` files; on failure the problems and the exit code.
-fn load_plugins(args: &PluginArgs) -> Result<Plugins, (Vec<Problem>, u8)> {
-    let limits = limit_table(args).map_err(|p| (p, exit::USAGE))?;
-    load_with(args, &limits).map_err(|p| (p, exit::PLUGIN))
+/// The directory relative plugin paths in a spec start from.
+fn spec_dir(spec: Option<&std::path::Path>) -> std::path::PathBuf {
+    spec.and_then(std::path::Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| std::path::PathBuf::from("."), std::path::Path::to_path_buf)
 }
 
-fn load_with(args: &PluginArgs, limits: &LimitTable) -> Result<Plugins, Vec<Problem>> {
+/// Reads the spec, loads the plugins it names (and the `--plugin` files), then checks the
+/// spec: sections served by a plugin that is not bundled are kept as written, for that
+/// plugin's schema to judge. On failure reports and returns the exit code.
+fn load_spec(
+    spec: &std::path::Path,
+    args: &PluginArgs,
+    json: bool,
+    err: &mut dyn Write,
+) -> Result<(hms_spec::Document, Plugins), u8> {
+    let sections = [Section::NodePool, Section::Storage, Section::Network, Section::Workload];
+    let spec_error = |e: &hms_spec::SpecErrors, err: &mut dyn Write| {
+        report(err, &Problem::from_spec(e), json, exit::SPEC)
+    };
+    // First the envelope alone (every section as written): which plugins to load.
+    let envelope = hms_spec::load_with(spec, &sections).map_err(|e| spec_error(&e, err))?;
+    let set = load_plugins(args, Some(&envelope), &spec_dir(Some(spec)))
+        .map_err(|(p, code)| report(err, &p, json, code))?;
+    let custom: Vec<Section> = sections
+        .into_iter()
+        .filter(|s| set.is_custom(*s))
+        .collect();
+    let doc = if custom.len() == sections.len() {
+        envelope
+    } else {
+        hms_spec::load_with(spec, &custom).map_err(|e| spec_error(&e, err))?
+    };
+    Ok((doc, set))
+}
+
+/// The bundled plugins, the spec's and the `--plugin` files; on failure the problems and the
+/// exit code.
+fn load_plugins(
+    args: &PluginArgs,
+    doc: Option<&hms_spec::Document>,
+    base: &std::path::Path,
+) -> Result<Plugins, (Vec<Problem>, u8)> {
+    let limits = limit_table(args).map_err(|p| (p, exit::USAGE))?;
     let cache = match (&args.cache_dir, args.no_cache) {
         (_, true) => Cache::disabled(),
         (Some(dir), false) => Cache::at(dir),
         (None, false) => Cache::from_env(),
     };
     let runtime = Runtime::new(cache, limits.default.stack)
-        .map_err(|e| vec![Problem::from_plugin_error(&e)])?;
-    let mut sources: Vec<PluginSource> = crate::bundled::sources();
-    for path in &args.plugin {
-        sources.push(plugins::source_from_file(path).map_err(|p| vec![p])?);
-    }
-    Plugins::load(&runtime, &sources, limits)
+        .map_err(|e| (vec![Problem::from_plugin_error(&e)], exit::PLUGIN))?;
+    let req = plugins::Request {
+        doc,
+        base,
+        flags: &args.plugin,
+    };
+    Plugins::load(&runtime, &req, &limits).map_err(|p| {
+        // A plugin the spec names wrongly (a bad pin, a missing file) is a spec problem.
+        let code = if p.iter().all(|p| p.location.is_some()) {
+            exit::SPEC
+        } else {
+            exit::PLUGIN
+        };
+        (p, code)
+    })
 }
 
 fn limit_table(args: &PluginArgs) -> Result<LimitTable, Vec<Problem>> {
@@ -334,26 +405,53 @@ fn report(err: &mut dyn Write, problems: &[Problem], json: bool, code: u8) -> u8
     code
 }
 
-fn list_plugins(set: &Plugins, format: ListFormat, out: &mut dyn Write) -> anyhow::Result<()> {
-    let rows: Vec<serde_json::Value> = set
-        .iter()
-        .map(|p| {
-            let m = p.metadata();
-            serde_json::json!({
-                "name": m.name, "version": m.version, "section": m.section, "witVersion": p.wit_version(),
-                "digest": p.digest(), "origin": p.origin(), "description": m.description,
-                "emits": m.emits.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
-            })
+fn list_plugins(
+    set: &Plugins,
+    doc: Option<&hms_spec::Document>,
+    format: ListFormat,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let row = |serves: &str, l: &plugins::Loaded| {
+        let (p, m) = (&l.plugin, l.plugin.metadata());
+        serde_json::json!({
+            "serves": serves, "name": m.name, "version": m.version, "section": m.section,
+            "witVersion": p.wit_version(), "digest": p.digest(), "origin": l.origin,
+            "from": l.origin.to_string(), "description": m.description,
+            "emits": m.emits.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
         })
-        .collect();
+    };
+    let rows: Vec<serde_json::Value> = match doc {
+        // What this spec uses: each present section's plugin, then each baseline.
+        Some(doc) => {
+            let mut rows = Vec::new();
+            for s in Section::ALL.into_iter().filter(|s| *s != Section::Baseline && doc.spec.has(*s)) {
+                if let Some(l) = set.loaded(s) {
+                    rows.push(row(s.key(), l));
+                }
+            }
+            let names = doc
+                .spec
+                .baselines
+                .iter()
+                .map(|b| b.name.as_str())
+                .chain(set.extra_baselines().iter().map(String::as_str));
+            for name in names {
+                if let Some(l) = set.baseline(name) {
+                    rows.push(row("baseline", l));
+                }
+            }
+            rows
+        }
+        None => set.iter().map(|l| row(&l.plugin.metadata().section, l)).collect(),
+    };
     if format == ListFormat::Json {
         writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
     writeln!(
         out,
-        "{:<14} {:<8} {:<9} {:<6} {:<19} EMITS",
-        "NAME", "VERSION", "SECTION", "WIT", "DIGEST"
+        "{:<9} {:<14} {:<8} {:<6} {:<19} {:<10} EMITS",
+        "SERVES", "NAME", "VERSION", "WIT", "DIGEST", "FROM"
     )?;
     for r in &rows {
         let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
@@ -366,12 +464,13 @@ fn list_plugins(set: &Plugins, format: ListFormat, out: &mut dyn Write) -> anyho
             .collect();
         writeln!(
             out,
-            "{:<14} {:<8} {:<9} {:<6} {:<19} {}",
+            "{:<9} {:<14} {:<8} {:<6} {:<19} {:<10} {}",
+            s("serves"),
             s("name"),
             s("version"),
-            s("section"),
             s("witVersion"),
             digest,
+            s("from"),
             emits.join(", ")
         )?;
     }

@@ -175,13 +175,11 @@ fn prepare_cluster(
     let name = req.spec.display().to_string();
     match prepare(req.spec, args, json, err) {
         Ok(rendered) => {
-            let spec = hms_spec::load(req.spec)
-                .map(|d| d.spec.name().to_string())
-                .unwrap_or(name);
-            let events = req.cluster.sink(&spec, Some(&rendered))?;
+            let events = req.cluster.sink(&rendered.spec_name, Some(&rendered))?;
             events.emit("render", None, "ok", start.elapsed(), None);
-            if let Some(b) = &rendered.baseline {
-                events.emit("gate", None, "passed", start.elapsed(), Some(b.clone()));
+            if !rendered.baselines.is_empty() {
+                let b = rendered.baselines.join(", ");
+                events.emit("gate", None, "passed", start.elapsed(), Some(b));
             }
             Ok(Ok((rendered, events)))
         }

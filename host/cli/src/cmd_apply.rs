@@ -72,8 +72,7 @@ pub struct ApplyRequest<'a> {
 }
 
 /// The rendered objects as hms-apply wants them, and the set they belong to.
-pub fn desired(spec: &Path, rendered: &Rendered) -> anyhow::Result<(Set, Vec<Desired>)> {
-    let doc = hms_spec::load(spec).map_err(|e| anyhow::anyhow!("{e}"))?;
+pub fn desired(rendered: &Rendered) -> anyhow::Result<(Set, Vec<Desired>)> {
     let objects: Vec<Desired> = rendered
         .objects
         .iter()
@@ -82,12 +81,11 @@ pub fn desired(spec: &Path, rendered: &Rendered) -> anyhow::Result<(Set, Vec<Des
             value: o.value.clone(),
         })
         .collect();
-    let spec_json = doc.spec.to_json();
     let set = Set {
-        spec: doc.spec.name().to_string(),
-        namespace: doc.spec.namespace().to_string(),
+        spec: rendered.spec_name.clone(),
+        namespace: rendered.namespace.clone(),
         tooling: format!("hms-sys/{}", env!("CARGO_PKG_VERSION")),
-        status: status_info(doc.spec.namespace(), &spec_json, rendered),
+        status: status_info(&rendered.namespace, &rendered.spec_json, rendered),
     };
     Ok((set, objects))
 }
@@ -181,7 +179,7 @@ pub fn apply(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
-    let (set, objects) = desired(req.spec, rendered)?;
+    let (set, objects) = desired(rendered)?;
     let dry = if req.options.dry_run {
         " (server dry run)"
     } else {
@@ -318,7 +316,7 @@ pub fn plan(
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let start = Instant::now();
-    let (set, objects) = desired(req.spec, rendered)?;
+    let (set, objects) = desired(rendered)?;
     let result = hms_apply::block_on(async {
         let client = hms_apply::connect(&req.cluster.target()).await?;
         hms_apply::plan(&client, &set, &objects, &req.options).await

@@ -48,7 +48,7 @@ pub fn parse_target(v: &str) -> Result<ApplyTarget, String> {
 
 /// `hms-sys apply --target dir:PATH`: one line per object; exit 0, or 1 on an I/O error.
 pub fn apply(
-    req: &ApplyRequest<'_>,
+    _req: &ApplyRequest<'_>,
     rendered: &Rendered,
     events: &Sink,
     path: &Path,
@@ -86,12 +86,11 @@ struct Layout {
 }
 
 fn layout(
-    req: &ApplyRequest<'_>,
     rendered: &Rendered,
     path: &Path,
     create: bool,
 ) -> anyhow::Result<Layout> {
-    let (set, _) = cmd_apply::desired(req.spec, rendered)?;
+    let (set, _) = cmd_apply::desired(rendered)?;
     let id = applyset::set_id(&set.spec, &set.namespace);
     if create {
         std::fs::create_dir_all(path).map_err(|e| anyhow::anyhow!("cannot create: {e}"))?;
@@ -160,7 +159,7 @@ fn object_in_file(root: Option<&Dir>, name: &str) -> Option<String> {
 }
 
 fn write(
-    req: &ApplyRequest<'_>,
+    _req: &ApplyRequest<'_>,
     rendered: &Rendered,
     events: &Sink,
     path: &Path,
@@ -174,7 +173,7 @@ fn write(
         old,
         objects,
         gks,
-    } = layout(req, rendered, path, !dry)?;
+    } = layout(rendered, path, !dry)?;
     let texts: Vec<String> = objects
         .iter()
         .map(|(_, o)| output::object_text(o, Format::Yaml))
@@ -286,7 +285,7 @@ fn write(
 /// a field diff), prune or leave unchanged; exit 0 no changes, 2 changes, 1 error. Writes
 /// nothing.
 pub fn plan(
-    req: &ApplyRequest<'_>,
+    _req: &ApplyRequest<'_>,
     rendered: &Rendered,
     events: &Sink,
     path: &Path,
@@ -294,7 +293,7 @@ pub fn plan(
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let start = Instant::now();
-    let planned = plan_lines(req, rendered, path, out);
+    let planned = plan_lines(rendered, path, out);
     match planned {
         Ok(changes) => Ok(cmd_apply::planned(changes, events, start)),
         Err(e) => {
@@ -306,12 +305,11 @@ pub fn plan(
 }
 
 fn plan_lines(
-    req: &ApplyRequest<'_>,
     rendered: &Rendered,
     path: &Path,
     out: &mut dyn Write,
 ) -> anyhow::Result<usize> {
-    let l = layout(req, rendered, path, false)?;
+    let l = layout(rendered, path, false)?;
     let mut changes = 0;
     for (name, o) in &l.objects {
         let text = output::object_text(o, Format::Yaml)?;

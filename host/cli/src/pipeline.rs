@@ -7,10 +7,11 @@ use hms_spec::{Document, Section};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::checks::{self, ObjectId, Owners};
+use crate::checks::{self, Caps, ObjectId, Owners};
 use crate::kinds;
-use crate::plugins::Plugins;
+use crate::plugins::{Origin, Plugins};
 use crate::problem::Problem;
+use crate::schema;
 
 /// One rendered object and who made it.
 #[derive(Clone, Debug)]
@@ -27,6 +28,7 @@ pub struct PluginUse {
     pub name: String,
     pub version: String,
     pub digest: String,
+    pub origin: Origin,
 }
 
 /// What render produced: objects in apply order, warnings and notes, the plugins used.
@@ -35,7 +37,12 @@ pub struct Rendered {
     pub objects: Vec<Object>,
     pub notes: Vec<Problem>,
     pub plugins: Vec<PluginUse>,
-    pub baseline: Option<String>,
+    /// The baselines that passed, in the order they ran.
+    pub baselines: Vec<String>,
+    /// The spec's name and namespace, and the whole spec as the plugins saw it.
+    pub spec_name: String,
+    pub namespace: String,
+    pub spec_json: Value,
     /// The labels the node pool's backend puts on its nodes (from the node-pool plugin).
     pub node_selector: Vec<(String, String)>,
 }
@@ -73,16 +80,23 @@ pub fn common_labels(spec_name: &str) -> Vec<(String, String)> {
 /// Renders every section of `doc` and runs the baseline gate.
 pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
     let spec = &doc.spec;
+    let spec_json = spec.to_json();
     let mut ctx = Context {
         spec_name: spec.name().to_string(),
         namespace: spec.namespace().to_string(),
         node_selector: Vec::new(),
         common_labels: common_labels(spec.name()),
-        spec: spec.to_json().to_string(),
+        spec: spec_json.to_string(),
     };
-    let mut out = Rendered::default();
+    let mut out = Rendered {
+        spec_name: spec.name().to_string(),
+        namespace: spec.namespace().to_string(),
+        spec_json,
+        ..Rendered::default()
+    };
     let (mut spec_problems, mut plugin_problems) = (Vec::new(), Vec::new());
     let mut owners = Owners::default();
+    let mut caps: Vec<Caps> = Vec::new();
     for section in Section::ALL
         .into_iter()
         .filter(|s| *s != Section::Baseline && spec.has(*s))
@@ -94,14 +108,15 @@ pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
                     format!("no plugin serves section `{}`", section.key()),
                 )
                 .at(doc, section, "")
-                .hint("pass one with --plugin PATH, or remove the section"),
+                .hint("name one under `plugins:` in the spec or pass --plugin PATH, or remove the section"),
             );
             continue;
         };
-        out.plugins.push(plugin_use(section, plugin));
+        out.plugins.push(plugin_use(section, plugin, plugins));
         let json = spec.section_json(section).unwrap_or(Value::Null);
         let text = json.to_string();
-        let schema_problems = schema_check(doc, section, plugin, &json, &text, plugins);
+        let root = format!("/{}", section.key());
+        let schema_problems = schema_check(doc, &root, section.key(), plugin, &json, &text, plugins);
         if !schema_problems.is_empty() {
             spec_problems.extend(schema_problems);
             continue;
@@ -136,8 +151,9 @@ pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
             ctx.node_selector = rendered.node_selector.clone();
             out.node_selector = rendered.node_selector.clone();
         }
+        let cap = Caps::new(plugin.metadata(), section, &spec.grants);
         for (i, value) in rendered.manifests.into_iter().enumerate() {
-            match checks::check_object(plugin.metadata(), i, &value, &ctx.namespace) {
+            match checks::check_object(&cap, i, &value, &ctx.namespace) {
                 Ok(id) => match owners.claim(&id, plugin.name()) {
                     Ok(()) => out.objects.push(Object {
                         id,
@@ -149,6 +165,7 @@ pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
                 Err(ps) => plugin_problems.extend(ps),
             }
         }
+        caps.push(cap);
     }
     if !spec_problems.is_empty() {
         return Err(Failure::Spec(spec_problems));
@@ -158,27 +175,33 @@ pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
     }
     out.objects
         .sort_by_key(|o| kinds::rank(&o.id.group, &o.id.kind));
-    if spec.has(Section::Baseline) {
-        gate(doc, plugins, &ctx, &mut out)?;
-    }
+    gate(doc, plugins, &ctx, &caps, &mut out)?;
     Ok(out)
 }
 
-fn plugin_use(section: Section, plugin: &Plugin) -> PluginUse {
+fn plugin_use(section: Section, plugin: &Plugin, plugins: &Plugins) -> PluginUse {
+    let origin = if section == Section::Baseline {
+        plugins.baseline(plugin.name()).map(|l| l.origin.clone())
+    } else {
+        plugins.origin(section).cloned()
+    };
     PluginUse {
         section: section.key().to_string(),
         name: plugin.name().to_string(),
         version: plugin.metadata().version.clone(),
         digest: plugin.digest().to_string(),
+        origin: origin.unwrap_or(Origin::Bundled),
     }
 }
 
-/// Validates a section against the JSON Schema its plugin declares. A section that passed
-/// with the same plugin, host version and content before is not validated again (the verdict
-/// is kept in the plugin cache): compiling the schema is the largest part of a warm render.
+/// Validates a section (or a baseline's parameters), written at `root` in the spec, against
+/// the JSON Schema its plugin declares. A section that passed with the same plugin, host
+/// version and content before is not validated again (the verdict is kept in the plugin
+/// cache): compiling the schema is the largest part of a warm render.
 fn schema_check(
     doc: &Document,
-    section: Section,
+    root: &str,
+    what: &str,
     plugin: &Plugin,
     json: &Value,
     text: &str,
@@ -187,85 +210,106 @@ fn schema_check(
     let subject = format!(
         "schema-{}-{}",
         plugin.digest().trim_start_matches("sha256:"),
-        section.key().to_ascii_lowercase()
+        what.to_ascii_lowercase()
     );
     if plugins.cache().passed(&subject, text.as_bytes()) {
         return Vec::new();
     }
-    let problems = validate_section(doc, section, plugin, json);
+    let problems = schema::validate(doc, root, what, plugin, json);
     if problems.is_empty() {
         plugins.cache().record_pass(&subject, text.as_bytes());
     }
     problems
 }
 
-fn validate_section(
-    doc: &Document,
-    section: Section,
-    plugin: &Plugin,
-    json: &Value,
-) -> Vec<Problem> {
-    let validator = match jsonschema::validator_for(&plugin.metadata().section_schema) {
-        Ok(v) => v,
-        Err(e) => {
-            return vec![
-                Problem::error(
-                    "HMS-PLUGIN-SCHEMA",
-                    format!("the plugin's section schema is invalid: {e}"),
-                )
-                .plugin(plugin.name())
-                .hint("this is a bug in the plugin; report it to its author"),
-            ];
-        }
-    };
-    validator
-        .iter_errors(json)
-        .map(|e| {
-            let path = e.instance_path().to_string();
-            Problem::error(
-                "HMS-SECTION-SCHEMA",
-                format!(
-                    "`{}{}` does not match the plugin's schema: {e}",
-                    section.key(),
-                    path.replace('/', ".")
-                ),
-            )
-            .plugin(plugin.name())
-            .at(doc, section, &path)
-            .hint(format!(
-                "see `hms-sys plugins list` and docs/spec.md for the fields of `{}`",
-                section.key()
-            ))
-        })
-        .collect()
+/// The baselines this spec runs: its own entries in order, then `--plugin` baselines it does
+/// not name. Each with its parameters and where the entry was written.
+fn baselines_to_run(doc: &Document, plugins: &Plugins) -> Vec<(String, Value, String)> {
+    let mut list: Vec<(String, Value, String)> = doc
+        .spec
+        .baselines
+        .iter()
+        .map(|b| (b.name.clone(), b.params.clone(), b.pointer.clone()))
+        .collect();
+    for name in plugins.extra_baselines() {
+        list.push((name.clone(), serde_json::json!({ "name": name }), String::new()));
+    }
+    list
 }
 
-/// Runs the baseline plugin over every object; error findings refuse the spec.
+/// Runs every baseline over the objects; error findings refuse the spec. Hardened objects
+/// from a baseline go through the host's object checks again (with the capabilities of the
+/// plugin that made them) and, at the end, through every baseline again: no baseline can
+/// introduce what another refuses.
 fn gate(
     doc: &Document,
     plugins: &Plugins,
     ctx: &Context,
+    caps: &[Caps],
     out: &mut Rendered,
 ) -> Result<(), Failure> {
-    let section = Section::Baseline;
-    let Some(plugin) = plugins.get(section) else {
-        return Err(Failure::Spec(vec![
-            Problem::error("HMS-NO-PLUGIN", "no plugin serves the baseline")
-                .at(doc, section, "")
-                .hint("pass one with --plugin PATH, or remove the baseline"),
-        ]));
-    };
-    out.plugins.push(plugin_use(section, plugin));
-    let params = doc.spec.section_json(section).unwrap_or(Value::Null);
-    let text = params.to_string();
-    let schema_problems = schema_check(doc, section, plugin, &params, &text, plugins);
-    if !schema_problems.is_empty() {
-        return Err(Failure::Spec(schema_problems));
+    let list = baselines_to_run(doc, plugins);
+    let mut runs = Vec::new();
+    let mut problems = Vec::new();
+    for (name, params, pointer) in &list {
+        let Some(loaded) = plugins.baseline(name) else {
+            let names = plugins.baseline_names();
+            let field = if doc.source.contains(&format!("{pointer}/name")) {
+                format!("{pointer}/name")
+            } else {
+                pointer.clone()
+            };
+            problems.push(
+                Problem::error("HMS-NO-PLUGIN", format!("there is no baseline `{name}`"))
+                    .at_pointer(doc, &field)
+                    .hint(format!(
+                        "{}; a baseline of your own is named with `plugin: ./file.wasm` in its entry",
+                        hms_spec::choice_hint(name, &names, "baselines")
+                    )),
+            );
+            continue;
+        };
+        let plugin = &loaded.plugin;
+        out.plugins.push(plugin_use(Section::Baseline, plugin, plugins));
+        let text = params.to_string();
+        let what = format!("baseline-{name}");
+        problems.extend(schema_check(doc, pointer, &what, plugin, params, &text, plugins));
+        runs.push((plugin, text));
     }
+    if !problems.is_empty() {
+        return Err(Failure::Spec(problems));
+    }
+    let mut hardened_by = Vec::new();
+    for (plugin, params) in &runs {
+        if let Some(hardened) = check_with(plugin, params, ctx, out, None)? {
+            replace_hardened(plugin, out, hardened, caps, &ctx.namespace)?;
+            hardened_by.push(plugin.name().to_string());
+        }
+    }
+    if !hardened_by.is_empty() {
+        // The final objects, judged again by every baseline; hardening them again is ignored.
+        let after = hardened_by.join(", ");
+        for (plugin, params) in &runs {
+            check_with(plugin, params, ctx, out, Some(&after))?;
+        }
+    }
+    out.baselines = runs.iter().map(|(p, _)| p.name().to_string()).collect();
+    Ok(())
+}
+
+/// One baseline over the current objects: warnings become notes, errors refuse the spec.
+/// `after` names the baselines whose hardening is being re-checked.
+fn check_with(
+    plugin: &Plugin,
+    params: &str,
+    ctx: &Context,
+    out: &mut Rendered,
+    after: Option<&str>,
+) -> Result<Option<Vec<Value>>, Failure> {
     let manifests: Vec<String> = out.objects.iter().map(|o| o.value.to_string()).collect();
     let started = Instant::now();
     let checked = plugin
-        .check(&manifests, &text, ctx)
+        .check(&manifests, params, ctx)
         .map_err(|e| Failure::Plugin(vec![Problem::from_plugin_error(&e)]))?;
     tracing::info!(
         plugin = plugin.name(),
@@ -273,27 +317,40 @@ fn gate(
         micros = started.elapsed().as_micros() as u64,
         "baseline checked"
     );
-    out.baseline = Some(plugin.name().to_string());
     let (errors, notes): (Vec<Problem>, Vec<Problem>) = checked
         .findings
         .iter()
         .map(|d| Problem::from_finding(plugin.name(), d))
         .partition(Problem::is_error);
+    if let Some(after) = after {
+        if errors.is_empty() {
+            return Ok(None);
+        }
+        let errors = errors
+            .into_iter()
+            .map(|mut p| {
+                p.message
+                    .push_str(&format!(" (in the objects as hardened by {after})"));
+                p
+            })
+            .collect();
+        return Err(Failure::Gate(errors));
+    }
     out.notes.extend(notes);
     if !errors.is_empty() {
         return Err(Failure::Gate(errors));
     }
-    if let Some(hardened) = checked.hardened {
-        replace_hardened(plugin, out, hardened)?;
-    }
-    Ok(())
+    Ok(checked.hardened)
 }
 
-/// Takes a baseline's hardened objects: the same objects, in the same order, changed.
+/// Takes a baseline's hardened objects: the same objects, in the same order, changed, each
+/// passing the host's checks with the capabilities of the plugin that made it.
 fn replace_hardened(
     plugin: &Plugin,
     out: &mut Rendered,
     hardened: Vec<Value>,
+    caps: &[Caps],
+    namespace: &str,
 ) -> Result<(), Failure> {
     let bad = |m: String| {
         Failure::Plugin(vec![
@@ -309,18 +366,28 @@ fn replace_hardened(
             out.objects.len()
         )));
     }
-    for (object, value) in out.objects.iter_mut().zip(hardened) {
-        let same = [
-            "/apiVersion",
-            "/kind",
-            "/metadata/name",
-            "/metadata/namespace",
-        ]
-        .iter()
-        .all(|p| value.pointer(p) == object.value.pointer(p));
-        if !same {
-            return Err(bad(format!("changed the identity of {}", object.id)));
+    let mut problems = Vec::new();
+    for (i, (object, value)) in out.objects.iter().zip(&hardened).enumerate() {
+        let Some(cap) = caps.iter().find(|c| c.plugin == object.plugin) else {
+            continue;
+        };
+        match checks::check_object(cap, i, value, namespace) {
+            Ok(id) if id == object.id => {}
+            Ok(_) => return Err(bad(format!("changed the identity of {}", object.id))),
+            Err(ps) => problems.extend(ps.into_iter().map(|mut p| {
+                p.message = format!(
+                    "as hardened by baseline `{}`: {}",
+                    plugin.name(),
+                    p.message
+                );
+                p
+            })),
         }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::Plugin(problems));
+    }
+    for (object, value) in out.objects.iter_mut().zip(hardened) {
         object.value = value;
     }
     Ok(())

@@ -59,6 +59,13 @@ impl Problem {
         self
     }
 
+    /// Located at a JSON pointer from the spec's root (`/plugins/storage`, `/baseline/1/name`).
+    pub fn at_pointer(mut self, doc: &Document, pointer: &str) -> Self {
+        let loc = doc.source.locate_pointer(pointer);
+        self.location = Some(format!("{}:{}:{}", doc.source.file(), loc.line, loc.column));
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

@@ -6,9 +6,11 @@
 
 mod check;
 mod error;
+pub mod formats;
 pub mod image;
 mod model;
 mod names;
+mod plugin_ref;
 pub mod quantity;
 mod sections;
 mod source;
@@ -23,13 +25,16 @@ use std::path::Path;
 
 pub use error::{Location, SpecError, SpecErrors};
 pub use model::{
-    Baseline, Ceph, ClusterApi, CpuMemory, Karpenter, Network, NodePool, Policy, Resources, Spec,
-    StaticPool, Storage, TemplateRef, Volume, Workload,
+    BaselineUse, Ceph, Choice, ClusterApi, CpuMemory, Grant, Karpenter, Network, NodePool, Policy,
+    Resources, Spec, StaticPool, Storage, TemplateRef, Volume, Workload,
 };
-pub use names::{did_you_mean, dns1123_label_reason, is_dns1123_label, is_dns1123_subdomain};
+pub use names::{
+    api_version_reason, backticked, choice_hint, did_you_mean, dns1123_label_reason,
+    is_dns1123_label, is_dns1123_subdomain, kind_reason, parse_kind_ref,
+};
+pub use plugin_ref::{PluginLocation, PluginRef, REF_HINT};
 pub use source::Source;
 
-use names::{backticked, choice_hint};
 use source::Root;
 
 /// A parsed, validated and defaulted spec together with where everything was written.
@@ -93,37 +98,57 @@ impl Spec {
         &self.namespace
     }
 
-    /// Whether the section is present (the baseline also when given as `nodePool.baseline`).
+    /// Whether the section is present (the baseline: whether any baseline runs).
     pub fn has(&self, s: Section) -> bool {
-        match s {
-            Section::NodePool => self.node_pool.is_some(),
-            Section::Storage => self.storage.is_some(),
-            Section::Network => self.network.is_some(),
-            Section::Workload => self.workload.is_some(),
-            Section::Baseline => self.baseline.is_some(),
-        }
+        self.custom.contains_key(&s)
+            || match s {
+                Section::NodePool => self.node_pool.is_some(),
+                Section::Storage => self.storage.is_some(),
+                Section::Network => self.network.is_some(),
+                Section::Workload => self.workload.is_some(),
+                Section::Baseline => !self.baselines.is_empty(),
+            }
     }
 
-    /// The section with defaults applied, as the plugin receives it (camelCase keys).
+    /// The section as its plugin receives it (camelCase keys): with the host's defaults for a
+    /// typed section, as written for one kept in `custom`. `None` for the baseline: each
+    /// baseline gets its own parameters ([`BaselineUse::params`]).
     pub fn section_json(&self, s: Section) -> Option<serde_json::Value> {
+        if let Some(v) = self.custom.get(&s) {
+            return Some(v.clone());
+        }
         let v = match s {
             Section::NodePool => serde_json::to_value(self.node_pool.as_ref()?),
             Section::Storage => serde_json::to_value(self.storage.as_ref()?),
             Section::Network => serde_json::to_value(self.network.as_ref()?),
             Section::Workload => serde_json::to_value(self.workload.as_ref()?),
-            Section::Baseline => serde_json::to_value(self.baseline.as_ref()?),
+            Section::Baseline => return None,
         };
         v.ok()
     }
 
-    /// The whole defaulted spec: `name`, `namespace` and each present section.
+    /// The whole spec as plugins see it in their context: `name`, `namespace` and each present
+    /// section (as [`Spec::section_json`] gives it).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        let mut m = serde_json::Map::new();
+        m.insert("name".into(), self.name.clone().into());
+        m.insert("namespace".into(), self.namespace.clone().into());
+        for s in Section::ALL {
+            if let Some(v) = self.section_json(s) {
+                m.insert(s.key().into(), v);
+            }
+        }
+        serde_json::Value::Object(m)
     }
 }
 
 /// Reads the spec file at `path` and [`parse`]s it; the path is the file name in errors.
 pub fn load(path: &Path) -> Result<Document, SpecErrors> {
+    load_with(path, &[])
+}
+
+/// Reads the spec file at `path` and parses it with [`parse_with`].
+pub fn load_with(path: &Path, as_written: &[Section]) -> Result<Document, SpecErrors> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         SpecErrors::one(SpecError {
@@ -133,11 +158,21 @@ pub fn load(path: &Path) -> Result<Document, SpecErrors> {
             hint: None,
         })
     })?;
-    parse(&text, &file)
+    parse_with(&text, &file, as_written)
 }
 
-/// Parses, validates and defaults spec `text`; `file` is the name used in errors.
+/// Parses, validates and defaults spec `text`; `file` is the name used in errors. Every
+/// section goes through the host's typed model (as for the bundled plugins).
 pub fn parse(text: &str, file: &str) -> Result<Document, SpecErrors> {
+    parse_with(text, file, &[])
+}
+
+/// Like [`parse`], but the sections in `as_written` are kept exactly as written (in
+/// [`Spec::custom`]): the plugins serving them own their fields, defaults and checks. The
+/// envelope (name, namespace, which sections exist, `plugins`, `baseline`, `grants`) is
+/// checked either way.
+pub fn parse_with(text: &str, file: &str, as_written: &[Section]) -> Result<Document, SpecErrors> {
+    let mask = as_written.iter().fold(0u8, |m, s| m | 1 << *s as u8);
     let source = Source::build(text, file).map_err(SpecErrors::one)?;
     let top = |message: String, hint: &str| {
         SpecErrors::one(SpecError {
@@ -168,8 +203,8 @@ pub fn parse(text: &str, file: &str) -> Result<Document, SpecErrors> {
             return Err(top(msg, example));
         }
     }
-    let raw: model::raw::Spec =
-        serde_yaml_ng::from_str(text).map_err(|e| SpecErrors::one(serde_error(&e, &source)))?;
+    let raw: model::raw::Spec = model::raw::with_as_written(mask, || serde_yaml_ng::from_str(text))
+        .map_err(|e| SpecErrors::one(serde_error(&e, &source)))?;
     let spec = validate::validate(&raw, &source).map_err(SpecErrors)?;
     Ok(Document { spec, source })
 }

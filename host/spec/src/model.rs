@@ -4,22 +4,61 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::Section;
+use crate::plugin_ref::PluginRef;
+
 /// The spec after validation, with every default filled in.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// A section served by a bundled plugin is checked and defaulted by the typed model below; a
+/// section served by another plugin (see [`crate::parse_with`]) is kept in `custom` exactly as
+/// written, for that plugin's schema to judge.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Spec {
     pub name: String,
     pub namespace: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub node_pool: Option<NodePool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage: Option<Storage>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub network: Option<Network>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workload: Option<Workload>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<Baseline>,
+    /// Sections kept as written, for plugins that own their fields.
+    pub custom: BTreeMap<Section, serde_json::Value>,
+    /// The baselines to run, in the order written (`baseline:`, or `nodePool.baseline`).
+    pub baselines: Vec<BaselineUse>,
+    /// `plugins:`, the plugin chosen for a section.
+    pub plugins: BTreeMap<Section, Choice>,
+    /// `grants:`, kinds a plugin may emit beyond what its section allows.
+    pub grants: Vec<Grant>,
+}
+
+/// One baseline to run: its plugin's name, where the plugin comes from, and its parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BaselineUse {
+    pub name: String,
+    /// `plugin:` of the entry; `None` is the bundled baseline (or one given with `--plugin`).
+    pub plugin: Option<PluginRef>,
+    /// The entry as written, without `plugin` (`{"name": "cis-level-2", "profile": ...}`): the
+    /// baseline plugin's parameters, checked by its own schema.
+    pub params: serde_json::Value,
+    /// JSON pointer of the entry in the file (`/baseline`, `/baseline/1`, `/nodePool/baseline`).
+    pub pointer: String,
+}
+
+/// A plugin chosen in `plugins:`, and where the choice was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    pub reference: PluginRef,
+    pub pointer: String,
+}
+
+/// One kind granted to one plugin by `grants:`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grant {
+    pub plugin: String,
+    /// Empty for the core group.
+    pub group: String,
+    pub kind: String,
+    /// JSON pointer of the grant in the file.
+    pub pointer: String,
 }
 
 /// `nodePool` (its `baseline` shorthand moves to [`Spec::baseline`]).
@@ -155,15 +194,9 @@ pub struct CpuMemory {
     pub memory: String,
 }
 
-/// `baseline`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Baseline {
-    pub name: String,
-    pub profile: String,
-}
-
 /// The spec exactly as written: every field optional, unknown fields refused.
 pub(crate) mod raw {
+    use std::cell::Cell;
     use std::collections::BTreeMap;
     use std::fmt;
 
@@ -175,12 +208,82 @@ pub(crate) mod raw {
     pub struct Spec {
         pub name: Option<String>,
         pub namespace: Option<String>,
-        pub node_pool: Option<NodePool>,
-        pub storage: Option<Storage>,
-        pub network: Option<Network>,
-        pub workload: Option<Workload>,
-        #[serde(default, deserialize_with = "baseline")]
-        pub baseline: Option<Baseline>,
+        #[serde(default, deserialize_with = "node_pool")]
+        pub node_pool: Option<Given<NodePool>>,
+        #[serde(default, deserialize_with = "storage")]
+        pub storage: Option<Given<Storage>>,
+        #[serde(default, deserialize_with = "network")]
+        pub network: Option<Given<Network>>,
+        #[serde(default, deserialize_with = "workload")]
+        pub workload: Option<Given<Workload>>,
+        #[serde(default, deserialize_with = "baselines")]
+        pub baseline: Option<Baselines>,
+        pub plugins: Option<BTreeMap<String, String>>,
+        pub grants: Option<BTreeMap<String, Vec<String>>>,
+    }
+
+    thread_local! {
+        /// Bit `Section as u8` set: that section is read as written, not by the typed model.
+        static AS_WRITTEN: Cell<u8> = const { Cell::new(0) };
+    }
+
+    /// Runs `f` (a deserialization) with the sections in `mask` read as written.
+    pub fn with_as_written<R>(mask: u8, f: impl FnOnce() -> R) -> R {
+        let old = AS_WRITTEN.replace(mask);
+        let r = f();
+        AS_WRITTEN.set(old);
+        r
+    }
+
+    /// A section: typed by the host's model, or as written for a plugin that owns its fields.
+    #[derive(Debug)]
+    pub enum Given<T> {
+        Typed(T),
+        AsWritten(serde_json::Value),
+    }
+
+    impl<T> Given<T> {
+        pub fn typed(&self) -> Option<&T> {
+            match self {
+                Given::Typed(t) => Some(t),
+                Given::AsWritten(_) => None,
+            }
+        }
+
+        /// A string field of a section kept as written (`/name`), for cross-section facts.
+        pub fn written_str(&self, pointer: &str) -> Option<&str> {
+            match self {
+                Given::Typed(_) => None,
+                Given::AsWritten(v) => v.pointer(pointer).and_then(serde_json::Value::as_str),
+            }
+        }
+    }
+
+    fn section<'de, D: de::Deserializer<'de>, T: Deserialize<'de>>(
+        s: crate::Section,
+        d: D,
+    ) -> Result<Option<Given<T>>, D::Error> {
+        if AS_WRITTEN.with(Cell::get) & (1 << s as u8) != 0 {
+            Ok(Option::<serde_json::Value>::deserialize(d)?.map(Given::AsWritten))
+        } else {
+            Ok(Option::<T>::deserialize(d)?.map(Given::Typed))
+        }
+    }
+
+    fn node_pool<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<Given<NodePool>>, D::Error> {
+        section(crate::Section::NodePool, d)
+    }
+
+    fn storage<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<Given<Storage>>, D::Error> {
+        section(crate::Section::Storage, d)
+    }
+
+    fn network<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<Given<Network>>, D::Error> {
+        section(crate::Section::Network, d)
+    }
+
+    fn workload<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<Given<Workload>>, D::Error> {
+        section(crate::Section::Workload, d)
     }
 
     #[derive(Debug, Deserialize)]
@@ -303,27 +406,24 @@ pub(crate) mod raw {
         pub memory: Option<String>,
     }
 
-    /// `baseline: cis-level-2` or `baseline: {name: cis-level-2, profile: ...}`.
-    #[derive(Debug, Default, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Baseline {
-        pub name: Option<String>,
-        pub profile: Option<String>,
+    /// `baseline:` as written: one entry (a name or a mapping) or a list of entries.
+    #[derive(Debug)]
+    pub enum Baselines {
+        One(serde_json::Value),
+        List(Vec<serde_json::Value>),
     }
 
-    /// Accepts the string shorthand as well as the mapping, keeping strict field checks.
-    pub fn baseline<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<Baseline>, D::Error> {
+    /// Accepts a baseline name, a mapping, or a list of either; each entry stays as written
+    /// for the baseline plugin's own schema.
+    pub fn baselines<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<Baselines>, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Option<Baseline>;
+            type Value = Option<Baselines>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a baseline name or a mapping with `name` and `profile`")
+                f.write_str("a baseline name, a mapping with `name`, or a list of them")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(Some(Baseline {
-                    name: Some(s.to_string()),
-                    profile: None,
-                }))
+                Ok(Some(Baselines::One(serde_json::Value::String(s.to_string()))))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
                 Ok(None)
@@ -335,7 +435,12 @@ pub(crate) mod raw {
                 d.deserialize_any(V)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                Baseline::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+                serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|v| Some(Baselines::One(v)))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Vec::<serde_json::Value>::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(|v| Some(Baselines::List(v)))
             }
         }
         d.deserialize_option(V)

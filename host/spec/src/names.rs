@@ -75,3 +75,50 @@ pub fn choice_hint(word: &str, allowed: &[&str], what: &str) -> String {
         None => format!("valid {what}: {}", backticked(allowed)),
     }
 }
+
+/// Why `s` is not a Kubernetes kind (`None` when it is one): an ASCII letter or digit string
+/// of at most 63 characters that starts with an uppercase letter, as `ConfigMap` or
+/// `ClusterRoleBinding`. The one rule for kinds, in emitted objects and in grants.
+pub fn kind_reason(s: &str) -> Option<String> {
+    if s.is_empty() {
+        return Some("must not be empty".into());
+    }
+    if s.len() > 63 {
+        return Some(format!("must be at most 63 characters, got {}", s.len()));
+    }
+    if !s.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return Some("must start with an uppercase letter".into());
+    }
+    s.chars()
+        .find(|c| !c.is_ascii_alphanumeric())
+        .map(|c| format!("must contain only ASCII letters and digits, found {c:?}"))
+}
+
+/// Why `s` is not an `apiVersion` (`None` when it is one): `VERSION` for the core group or
+/// `GROUP/VERSION`, the group a DNS-1123 subdomain and the version a DNS-1123 label.
+pub fn api_version_reason(s: &str) -> Option<String> {
+    let (group, version) = match s.split_once('/') {
+        Some((g, v)) => (Some(g), v),
+        None => (None, s),
+    };
+    if let Some(g) = group
+        && !is_dns1123_subdomain(g)
+    {
+        return Some(format!("the group `{g}` is not a DNS-1123 subdomain"));
+    }
+    dns1123_label_reason(version).map(|r| format!("the version {r}"))
+}
+
+/// Why `s` is not a kind reference as grants write them (`Kind` for the core group, or
+/// `Kind.group` as kubectl writes resources: `ClusterRoleBinding.rbac.authorization.k8s.io`).
+/// On success, the `(group, kind)` pair.
+pub fn parse_kind_ref(s: &str) -> Result<(String, String), String> {
+    let (kind, group) = s.split_once('.').unwrap_or((s, ""));
+    if let Some(r) = kind_reason(kind) {
+        return Err(format!("the kind `{kind}` {r}"));
+    }
+    if !group.is_empty() && !is_dns1123_subdomain(group) {
+        return Err(format!("the group `{group}` is not a DNS-1123 subdomain"));
+    }
+    Ok((group.to_string(), kind.to_string()))
+}

@@ -1,8 +1,6 @@
 //! Validation and defaults of the `storage`, `network` and `workload` sections.
 
-use std::net::IpAddr;
 
-use ipnet::IpNet;
 
 use crate::Section;
 use crate::check::Ctx;
@@ -142,35 +140,11 @@ pub(crate) fn network(cx: &mut Ctx<'_>, n: &raw::Network) -> Option<Network> {
 }
 
 fn check_cidr(cx: &mut Ctx<'_>, c: &str) -> bool {
-    const S: Section = Section::Network;
-    const P: &str = "/policy/ingressCIDR";
-    match c.parse::<IpNet>() {
-        Ok(net) if net.trunc() == net => true,
-        Ok(net) => {
-            let msg = format!("`network.policy.ingressCIDR` `{c}` has host bits set");
-            cx.err(
-                S,
-                P,
-                msg,
-                Some(format!("use the network address `{}`", net.trunc())),
-            );
-            false
-        }
+    match crate::formats::cidr(c) {
+        Ok(()) => true,
         Err(e) => {
-            let (msg, hint) = match c.parse::<IpAddr>() {
-                Ok(ip) => (
-                    format!("`network.policy.ingressCIDR` `{c}` has no prefix length"),
-                    format!(
-                        "add one, e.g. `{c}/{}`",
-                        if ip.is_ipv4() { 32 } else { 128 }
-                    ),
-                ),
-                Err(_) => (
-                    format!("`network.policy.ingressCIDR` `{c}` is not a CIDR: {e}"),
-                    "write an IPv4 or IPv6 network such as `10.0.0.0/24` or `fd00::/64`".into(),
-                ),
-            };
-            cx.err(S, P, msg, Some(hint));
+            let msg = format!("`network.policy.ingressCIDR` `{c}` {}", e.reason);
+            cx.err(Section::Network, "/policy/ingressCIDR", msg, e.hint);
             false
         }
     }

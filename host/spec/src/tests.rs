@@ -60,10 +60,9 @@ fn example_sections_are_exact() {
             "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
         })
     );
-    assert_eq!(
-        section(&d, Section::Baseline),
-        json!({"name": "cis-level-2", "profile": "restricted"})
-    );
+    assert_eq!(d.spec.baselines.len(), 1);
+    assert_eq!(d.spec.baselines[0].params, json!({"name": "cis-level-2"}));
+    assert_eq!(d.spec.baselines[0].pointer, "/nodePool/baseline");
     let whole = d.spec.to_json();
     assert_eq!(whole["name"], "dcaa-secure");
     assert_eq!(whole["namespace"], "dcaa-secure");
@@ -122,19 +121,72 @@ fn locate_falls_back_to_start_for_absent_sections() {
 
 #[test]
 fn baseline_forms() {
-    let top_string = "baseline: cis-level-2\nnodePool: {name: p, count: 1, runtime: al2023}\n";
-    let top_object = "baseline: {name: cis-level-2, profile: baseline}\nnodePool: {name: p, count: 1, runtime: al2023}\n";
+    let pool = "nodePool: {name: p, count: 1, runtime: al2023}\n";
+    let params = |text: &str| -> Vec<serde_json::Value> {
+        ok(text).spec.baselines.iter().map(|b| b.params.clone()).collect()
+    };
     assert_eq!(
-        section(&ok(top_string), Section::Baseline),
-        json!({"name": "cis-level-2", "profile": "restricted"})
+        params(&format!("baseline: cis-level-2\n{pool}")),
+        [json!({"name": "cis-level-2"})]
     );
+    // Parameters reach the baseline as written: its schema judges them, not the host.
     assert_eq!(
-        section(&ok(top_object), Section::Baseline),
-        json!({"name": "cis-level-2", "profile": "baseline"})
+        params(&format!("baseline: {{name: cis-level-2, profile: baseline, podSecurityOnly: true}}\n{pool}")),
+        [json!({"name": "cis-level-2", "profile": "baseline", "podSecurityOnly": true})]
     );
-    let d = ok("nodePool: {name: p, count: 1, runtime: al2023}\n");
+    let hex = "0".repeat(64);
+    let d = ok(&format!(
+        "baseline:\n  - cis-level-2\n  - name: agency-rules\n    plugin: ./agency.wasm@sha256:{hex}\n    owners: [a]\n{pool}"
+    ));
+    let b = &d.spec.baselines;
+    assert_eq!(b.len(), 2);
+    assert_eq!((b[1].name.as_str(), b[1].pointer.as_str()), ("agency-rules", "/baseline/1"));
+    assert_eq!(b[1].params, json!({"name": "agency-rules", "owners": ["a"]}));
+    assert_eq!(
+        b[1].plugin.as_ref().map(|p| p.to_string()),
+        Some(format!("./agency.wasm@sha256:{hex}"))
+    );
+    let d = ok(pool);
     assert!(!d.spec.has(Section::Baseline));
     assert_eq!(d.spec.section_json(Section::Baseline), None);
+}
+
+#[test]
+fn sections_kept_as_written_for_their_plugin() {
+    let text = "name: x\nstorage:\n  volume: {name: v, size: 1Ti, tier: gold, svm: svm1}\nworkload:\n  image: nginx:1.27\n";
+    // The typed model refuses fields it does not know ...
+    assert!(crate::parse(text, "s.yml").is_err());
+    // ... a plugin that owns the section gets it exactly as written.
+    let d = crate::parse_with(text, "s.yml", &[Section::Storage]).expect("valid");
+    assert_eq!(
+        section(&d, Section::Storage),
+        json!({"volume": {"name": "v", "size": "1Ti", "tier": "gold", "svm": "svm1"}})
+    );
+    // Cross-section facts still flow: the workload mounts the volume named in the section.
+    assert_eq!(section(&d, Section::Workload)["volume"], "v");
+    assert_eq!(d.spec.to_json()["storage"]["volume"]["tier"], "gold");
+}
+
+#[test]
+fn plugins_and_grants() {
+    let hex = "ab".repeat(32);
+    let d = ok(&format!(
+        "name: x\nplugins:\n  storage: ./p/trident.wasm@sha256:{hex}\n  network: network-policy\ngrants:\n  agency-rbac: [ClusterRoleBinding.rbac.authorization.k8s.io, Namespace]\nworkload: {{image: nginx:1.27, volume: none}}\n"
+    ));
+    assert_eq!(d.spec.plugins.len(), 2);
+    let c = &d.spec.plugins[&Section::Storage];
+    assert_eq!(c.pointer, "/plugins/storage");
+    assert_eq!(c.reference.digest.as_deref(), Some(format!("sha256:{hex}").as_str()));
+    let kinds: Vec<(&str, &str)> = d
+        .spec
+        .grants
+        .iter()
+        .map(|g| (g.group.as_str(), g.kind.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [("rbac.authorization.k8s.io", "ClusterRoleBinding"), ("", "Namespace")]
+    );
 }
 
 #[test]

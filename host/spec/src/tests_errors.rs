@@ -44,11 +44,9 @@ fn unknown_field_lists_valid_fields() {
     assert_eq!(e.message, "unknown field `nmespace` at the top level");
     assert_eq!(hint(&e), "did you mean `namespace`?");
     assert_eq!(e.location, at(20, 1));
-    let e = only(&format!(
-        "{EXAMPLE}baseline: {{name: cis-level-2, profle: baseline}}\n"
-    ));
-    assert_eq!(e.message, "unknown field `profle` in `baseline`");
-    assert_eq!(hint(&e), "did you mean `profile`?");
+    let e = only(&format!("{EXAMPLE}plugin:\n  storage: x.wasm\n"));
+    assert_eq!(e.message, "unknown field `plugin` at the top level");
+    assert_eq!(hint(&e), "did you mean `plugins`?");
 }
 
 #[test]
@@ -187,16 +185,8 @@ fn enums_suggest() {
     );
     let e = only(&EXAMPLE.replace("  count: 10", "  count: 10\n  provider: karpentr"));
     assert_eq!(hint(&e), "did you mean `karpenter`?");
-    let e = only(&EXAMPLE.replace("baseline: cis-level-2", "baseline: cis-level2"));
-    assert_eq!(hint(&e), "did you mean `cis-level-2`?");
-    assert_eq!(e.location, at(5, 13));
     let e = only(&EXAMPLE.replace("size: 1Ti", "size: 1Ti\n    accessMode: ReadWriteManny"));
     assert_eq!(hint(&e), "did you mean `ReadWriteMany`?");
-    let e = only(
-        &format!("{EXAMPLE}\nbaseline: {{name: cis-level-2, profile: strict}}\n")
-            .replace("  baseline: cis-level-2\n", ""),
-    );
-    assert!(hint(&e).contains("`restricted`"), "{}", hint(&e));
 }
 
 #[test]
@@ -378,4 +368,28 @@ fn never_panics_on_mangled_input() {
         "nodePool: {name: p, count: 99999999999999999999999, runtime: al2023}\n",
         "x",
     );
+}
+
+#[test]
+fn plugins_grants_and_baseline_entries() {
+    let e = only(&format!("{EXAMPLE}plugins:\n  storag: x.wasm\n"));
+    assert_eq!(e.message, "`plugins` has no section `storag`");
+    assert_eq!(hint(&e), "did you mean `storage`?");
+    assert_eq!(e.location, at(20, 3));
+    let e = only(&format!("{EXAMPLE}plugins:\n  baseline: x.wasm\n"));
+    assert!(hint(&e).contains("plugin: ./agency-rules.wasm"), "{}", hint(&e));
+    let e = only(&format!("{EXAMPLE}plugins:\n  storage: x.wasm@sha256:abc\n"));
+    assert!(e.message.contains("64 hex digits"), "{}", e.message);
+    assert_eq!(e.location, at(20, 12));
+    let e = only(&format!("{EXAMPLE}grants:\n  agency: [clusterrolebinding]\n"));
+    assert!(e.message.contains("uppercase"), "{}", e.message);
+    assert_eq!(e.location, at(20, 12));
+    let text = EXAMPLE.replace("  baseline: cis-level-2\n", "");
+    let e = only(&format!("{text}baseline:\n  - cis-level-2\n  - cis-level-2\n"));
+    assert_eq!(e.message, "baseline `cis-level-2` is listed twice");
+    assert_eq!(e.location, at(20, 5));
+    let e = only(&format!("{text}baseline:\n  - profile: baseline\n"));
+    assert_eq!(e.message, "missing required field `name` in `baseline`");
+    let e = only(&format!("{text}baseline:\n  - name: x\n    plugin: 5\n"));
+    assert!(e.message.contains("must be a string"), "{}", e.message);
 }

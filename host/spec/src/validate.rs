@@ -5,8 +5,13 @@ use std::collections::BTreeMap;
 use crate::Section;
 use crate::check::{Ctx, LABEL_HINT};
 use crate::error::{Location, SpecError};
-use crate::model::{Baseline, ClusterApi, Karpenter, NodePool, Spec, StaticPool, TemplateRef, raw};
-use crate::names::{dns1123_label_reason, is_dns1123_subdomain};
+use crate::model::raw::Given;
+use crate::model::{
+    BaselineUse, Choice, ClusterApi, Grant, Karpenter, NodePool, Spec, StaticPool, TemplateRef,
+    raw,
+};
+use crate::names::{dns1123_label_reason, is_dns1123_subdomain, parse_kind_ref};
+use crate::plugin_ref::{PluginRef, REF_HINT};
 use crate::sections;
 use crate::source::Source;
 
@@ -21,8 +26,6 @@ const RUNTIMES: &[&str] = &[
     "fips-al2023",
 ];
 const PROVIDERS: &[&str] = &["cluster-api", "karpenter", "static"];
-const BASELINES: &[&str] = &["cis-level-2"];
-const PROFILES: &[&str] = &["restricted", "baseline"];
 const SECTION_KEYS: &[&str] = &["nodePool", "storage", "network", "workload"];
 
 /// Validates `raw` and applies the defaults; all errors, sorted by location, on failure.
@@ -57,8 +60,14 @@ pub(crate) fn validate(raw: &raw::Spec, src: &Source) -> Result<Spec, Vec<SpecEr
         return Err(cx.errors);
     }
 
-    let workload_name = raw.workload.as_ref().and_then(sections::workload_name);
-    let pool_name = raw.node_pool.as_ref().and_then(|n| n.name.clone());
+    let workload_name = raw.workload.as_ref().and_then(|w| match w {
+        Given::Typed(w) => sections::workload_name(w),
+        Given::AsWritten(_) => w.written_str("/name").map(str::to_string),
+    });
+    let pool_name = raw.node_pool.as_ref().and_then(|n| match n {
+        Given::Typed(n) => n.name.clone(),
+        Given::AsWritten(_) => n.written_str("/name").map(str::to_string),
+    });
     let (name, name_ptr) = if let Some(n) = &raw.name {
         if let Some(reason) = dns1123_label_reason(n) {
             let msg = format!("invalid spec name `{n}`: {reason}");
@@ -69,38 +78,68 @@ pub(crate) fn validate(raw: &raw::Spec, src: &Source) -> Result<Spec, Vec<SpecEr
         (n, "/nodePool/name")
     } else if let Some(n) = workload_name {
         (n, "/workload")
-    } else if raw.node_pool.is_some() || raw.workload.is_some() {
+    } else if raw.node_pool.as_ref().is_some_and(|n| n.typed().is_some())
+        || raw.workload.as_ref().is_some_and(|w| w.typed().is_some())
+    {
         // They report their own missing `name` or `image`.
         (String::new(), "")
     } else {
-        let msg = "the spec has no name: there is no `name:`, no `nodePool.name` and no workload to take it from";
+        let msg = "the spec has no name: there is no `name:`, no `nodePool.name` and no workload name to take it from";
         cx.at(Location::START, msg, Some("add a top-level `name:`".into()));
         (String::new(), "")
     };
     let namespace = namespace(&mut cx, raw, &name, name_ptr);
 
-    let node_pool = raw
-        .node_pool
-        .as_ref()
-        .and_then(|n| node_pool(&mut cx, n, &name));
-    let storage = raw
-        .storage
-        .as_ref()
-        .and_then(|s| sections::storage(&mut cx, s));
-    let network = raw
-        .network
-        .as_ref()
-        .and_then(|n| sections::network(&mut cx, n));
-    let volume_name = raw
-        .storage
-        .as_ref()
-        .and_then(|s| s.volume.as_ref())
-        .and_then(|v| v.name.as_deref());
-    let workload = raw
-        .workload
-        .as_ref()
-        .and_then(|w| sections::workload(&mut cx, w, raw.storage.is_some(), volume_name));
-    let baseline = baseline(&mut cx, raw);
+    let mut custom = BTreeMap::new();
+    let mut keep = |s: Section, v: &serde_json::Value| {
+        custom.insert(s, v.clone());
+    };
+    let node_pool = match &raw.node_pool {
+        Some(Given::Typed(n)) => node_pool(&mut cx, n, &name),
+        Some(Given::AsWritten(v)) => {
+            // `nodePool.baseline` is the envelope's shorthand, not the plugin's field.
+            let mut v = v.clone();
+            if let Some(m) = v.as_object_mut() {
+                m.remove("baseline");
+            }
+            keep(Section::NodePool, &v);
+            None
+        }
+        None => None,
+    };
+    let storage = match &raw.storage {
+        Some(Given::Typed(s)) => sections::storage(&mut cx, s),
+        Some(Given::AsWritten(v)) => {
+            keep(Section::Storage, v);
+            None
+        }
+        None => None,
+    };
+    let network = match &raw.network {
+        Some(Given::Typed(n)) => sections::network(&mut cx, n),
+        Some(Given::AsWritten(v)) => {
+            keep(Section::Network, v);
+            None
+        }
+        None => None,
+    };
+    let volume_name = raw.storage.as_ref().and_then(|s| match s {
+        Given::Typed(s) => s.volume.as_ref().and_then(|v| v.name.as_deref()),
+        Given::AsWritten(_) => s.written_str("/volume/name"),
+    });
+    let workload = match &raw.workload {
+        Some(Given::Typed(w)) => {
+            sections::workload(&mut cx, w, raw.storage.is_some(), volume_name)
+        }
+        Some(Given::AsWritten(v)) => {
+            keep(Section::Workload, v);
+            None
+        }
+        None => None,
+    };
+    let baselines = baselines(&mut cx, raw);
+    let plugins = plugins(&mut cx, raw);
+    let grants = grants(&mut cx, raw);
 
     if cx.errors.is_empty() {
         Ok(Spec {
@@ -110,7 +149,10 @@ pub(crate) fn validate(raw: &raw::Spec, src: &Source) -> Result<Spec, Vec<SpecEr
             storage,
             network,
             workload,
-            baseline,
+            custom,
+            baselines,
+            plugins,
+            grants,
         })
     } else {
         let mut errors = cx.errors;
@@ -332,36 +374,161 @@ fn karpenter(cx: &mut Ctx<'_>, k: Option<&raw::Karpenter>, spec_name: &str) -> K
     }
 }
 
-fn baseline(cx: &mut Ctx<'_>, raw: &raw::Spec) -> Option<Baseline> {
-    const S: Section = Section::Baseline;
-    let short = raw.node_pool.as_ref().and_then(|n| n.baseline.as_deref());
-    let given = match (&raw.baseline, short) {
-        (None, None) => return None,
-        (Some(b), None) => b,
-        (None, Some(name)) => {
-            let ok = cx.choice(S, "/name", name, BASELINES);
-            return ok.then(|| Baseline {
-                name: name.to_string(),
-                profile: "restricted".to_string(),
-            });
+/// The baselines to run: `baseline:` (a name, a mapping, or a list of them) or the
+/// `nodePool.baseline` shorthand. Each entry's fields other than `name` and `plugin` are the
+/// baseline plugin's parameters, judged by its schema.
+fn baselines(cx: &mut Ctx<'_>, raw: &raw::Spec) -> Vec<BaselineUse> {
+    let short = raw.node_pool.as_ref().and_then(|n| match n {
+        Given::Typed(n) => n.baseline.clone(),
+        Given::AsWritten(_) => n.written_str("/baseline").map(str::to_string),
+    });
+    let entries: Vec<(serde_json::Value, String)> = match (&raw.baseline, short) {
+        (None, None) => return Vec::new(),
+        (Some(b), short) => {
+            if short.is_some() {
+                let top = cx.src.key_location("/baseline").unwrap_or(Location::START);
+                let nested = cx
+                    .src
+                    .key_location("/nodePool/baseline")
+                    .unwrap_or(Location::START);
+                let msg = "`baseline` is given twice: at the top level and as `nodePool.baseline`";
+                cx.at(top.max(nested), msg, Some("keep only one of them".into()));
+            }
+            match b {
+                raw::Baselines::One(v) => vec![(v.clone(), "/baseline".to_string())],
+                raw::Baselines::List(list) => list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (v.clone(), format!("/baseline/{i}")))
+                    .collect(),
+            }
         }
-        (Some(b), Some(_)) => {
-            let top = cx.src.key_location("/baseline").unwrap_or(Location::START);
-            let nested = cx
-                .src
-                .key_location("/nodePool/baseline")
-                .unwrap_or(Location::START);
-            let msg = "`baseline` is given twice: at the top level and as `nodePool.baseline`";
-            cx.at(top.max(nested), msg, Some("keep only one of them".into()));
-            b
-        }
+        (None, Some(name)) => vec![(
+            serde_json::Value::String(name),
+            "/nodePool/baseline".to_string(),
+        )],
     };
-    let name = cx.required(S, "", "name", given.name.as_deref());
-    let name_ok = name.is_some_and(|n| cx.choice(S, "/name", n, BASELINES));
-    let profile = given.profile.as_deref().unwrap_or("restricted");
-    let profile_ok = cx.choice(S, "/profile", profile, PROFILES);
-    (name_ok && profile_ok).then(|| Baseline {
-        name: name.unwrap_or_default().to_string(),
-        profile: profile.to_string(),
-    })
+    let mut out: Vec<BaselineUse> = Vec::new();
+    for (entry, pointer) in entries {
+        let at = |cx: &Ctx<'_>, p: &str| cx.src.locate_pointer(&format!("{pointer}{p}"));
+        let mut params = match entry {
+            serde_json::Value::String(name) => serde_json::json!({ "name": name }),
+            serde_json::Value::Object(m) => serde_json::Value::Object(m),
+            other => {
+                let msg = format!(
+                    "a baseline entry must be a name or a mapping with `name`, not `{other}`"
+                );
+                let hint = "write `- cis-level-2` or `- name: cis-level-2`";
+                cx.at(at(cx, ""), msg, Some(hint.into()));
+                continue;
+            }
+        };
+        let Some(name) = params["name"].as_str().map(str::to_string) else {
+            let msg = if params.get("name").is_some() {
+                "the baseline's `name` must be a string"
+            } else {
+                "missing required field `name` in `baseline`"
+            };
+            let hint = "name the baseline plugin, e.g. `name: cis-level-2`";
+            cx.at(at(cx, ""), msg, Some(hint.into()));
+            continue;
+        };
+        if let Some(reason) = dns1123_label_reason(&name) {
+            let msg = format!("invalid baseline name `{name}`: {reason}");
+            cx.at(at(cx, "/name"), msg, Some(LABEL_HINT.into()));
+            continue;
+        }
+        if out.iter().any(|b| b.name == name) {
+            let msg = format!("baseline `{name}` is listed twice");
+            cx.at(at(cx, ""), msg, Some("list each baseline once".into()));
+            continue;
+        }
+        let plugin = match params.as_object_mut().and_then(|m| m.remove("plugin")) {
+            None => None,
+            Some(serde_json::Value::String(r)) => match PluginRef::parse(&r) {
+                Ok(r) => Some(r),
+                Err(msg) => {
+                    cx.at(at(cx, "/plugin"), msg, Some(REF_HINT.into()));
+                    continue;
+                }
+            },
+            Some(_) => {
+                let msg = "the baseline's `plugin` must be a string";
+                cx.at(at(cx, "/plugin"), msg, Some(REF_HINT.into()));
+                continue;
+            }
+        };
+        out.push(BaselineUse {
+            name,
+            plugin,
+            params,
+            pointer,
+        });
+    }
+    out
+}
+
+/// `plugins:`: a section key to a plugin reference.
+fn plugins(cx: &mut Ctx<'_>, raw: &raw::Spec) -> BTreeMap<Section, Choice> {
+    let mut out = BTreeMap::new();
+    for (key, reference) in raw.plugins.iter().flatten() {
+        let pointer = format!("/plugins/{}", crate::source::escape(key));
+        let Some(section) = Section::from_key(key).filter(|s| *s != Section::Baseline) else {
+            let (msg, hint) = if key == "baseline" {
+                (
+                    "`plugins` does not choose baselines".to_string(),
+                    "give a baseline's plugin in its entry: `baseline: [{name: agency-rules, plugin: ./agency-rules.wasm}]`".to_string(),
+                )
+            } else {
+                (
+                    format!("`plugins` has no section `{key}`"),
+                    crate::names::choice_hint(key, SECTION_KEYS, "sections"),
+                )
+            };
+            let location = cx.src.key_location(&pointer).unwrap_or(Location::START);
+            cx.at(location, msg, Some(hint));
+            continue;
+        };
+        match PluginRef::parse(reference) {
+            Ok(reference) => {
+                out.insert(section, Choice { reference, pointer });
+            }
+            Err(msg) => {
+                let location = cx.src.locate_pointer(&pointer);
+                cx.at(location, msg, Some(REF_HINT.into()));
+            }
+        }
+    }
+    out
+}
+
+/// `grants:`: a plugin name to the kinds it may emit beyond its section's allow-list.
+fn grants(cx: &mut Ctx<'_>, raw: &raw::Spec) -> Vec<Grant> {
+    let mut out = Vec::new();
+    for (plugin, kinds) in raw.grants.iter().flatten() {
+        let base = format!("/grants/{}", crate::source::escape(plugin));
+        if let Some(reason) = dns1123_label_reason(plugin) {
+            let location = cx.src.key_location(&base).unwrap_or(Location::START);
+            let msg = format!("invalid plugin name `{plugin}` in `grants`: {reason}");
+            cx.at(location, msg, Some(LABEL_HINT.into()));
+            continue;
+        }
+        for (i, k) in kinds.iter().enumerate() {
+            let pointer = format!("{base}/{i}");
+            match parse_kind_ref(k) {
+                Ok((group, kind)) => out.push(Grant {
+                    plugin: plugin.clone(),
+                    group,
+                    kind,
+                    pointer,
+                }),
+                Err(msg) => {
+                    let location = cx.src.locate_pointer(&pointer);
+                    let hint = "write `Kind` for the core group or `Kind.group`, e.g. `ClusterRoleBinding.rbac.authorization.k8s.io`";
+                    cx.at(location, format!("invalid grant `{k}`: {msg}"), Some(hint.into()));
+                }
+            }
+        }
+    }
+    out
 }

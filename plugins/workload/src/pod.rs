@@ -25,36 +25,6 @@ fn pinned(image: &str) -> bool {
     image.contains('@')
 }
 
-/// Warnings and remarks about the workload as given.
-pub fn remarks(w: &Workload<'_>) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    if !pinned(w.image) {
-        out.push(
-            Diagnostic::warning(
-                "WORKLOAD-IMAGE-DIGEST",
-                format!(
-                    "image {} is not pinned by digest: a tag can be moved, so the pull \
-                     policy is Always",
-                    w.image
-                ),
-            )
-            .at("/image")
-            .hint("pin the image as registry/repo@sha256:<digest>"),
-        );
-    }
-    if w.port.is_none() {
-        out.push(
-            Diagnostic::info(
-                "WORKLOAD-NO-PROBES",
-                "no port: the Deployment has no readiness or liveness probes",
-            )
-            .at("/port")
-            .hint("set port to add TCP readiness and liveness probes"),
-        );
-    }
-    out
-}
-
 fn container(w: &Workload<'_>) -> Value {
     let mut c = Map::new();
     c.insert("name".into(), json!(w.name));

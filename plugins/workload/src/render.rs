@@ -19,7 +19,6 @@ pub fn render(section: &str, ctx: &Ctx) -> Output {
         return Output::failed(r.into_errors());
     };
     let mut diagnostics = check_volume(&w, ctx);
-    diagnostics.extend(pod::remarks(&w));
     let labels = labels::standard(&ctx.common_labels, w.name, COMPONENT);
     Output {
         manifests: vec![

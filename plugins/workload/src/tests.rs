@@ -118,7 +118,9 @@ fn example_renders_namespace_account_and_deployment() {
     );
     assert_eq!(pod["volumes"][1]["emptyDir"], json!({}));
     assert!(c.get("readinessProbe").is_none());
-    assert_eq!(codes(&out), ["WORKLOAD-IMAGE-DIGEST", "WORKLOAD-NO-PROBES"]);
+    // Digest and probes are the baseline's findings (HMS-IMAGE-DIGEST, HMS-PROBES): one
+    // owner, one warning per fact.
+    assert!(codes(&out).is_empty(), "{:?}", codes(&out));
 }
 
 #[test]

