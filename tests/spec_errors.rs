@@ -198,3 +198,20 @@ fn problems_are_json_lines_for_machines() {
         "{v}"
     );
 }
+
+#[test]
+fn a_byte_order_mark_changes_nothing() {
+    let bom = |text: &str| format!("\u{feff}{text}");
+    let example = std::fs::read_to_string(crate::support::example()).expect("example");
+    let (run, _) = validate_text(&bom(&example));
+    assert_eq!(run.code, 0, "{run:?}");
+    // The same errors at the same places, on the first line and further down.
+    let bad_namespace = format!("namespace: Bad_NS\n{example}");
+    let zero_count = example_with("count: 10", "count: 0");
+    for text in [bad_namespace.clone(), bom(&bad_namespace)] {
+        refused(&text, "1:12", &["Bad_NS"]);
+    }
+    for text in [zero_count.clone(), bom(&zero_count)] {
+        refused(&text, "3:10", &["at least 1"]);
+    }
+}

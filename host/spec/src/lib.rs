@@ -137,7 +137,11 @@ pub fn load(path: &Path) -> Result<Document, SpecErrors> {
 }
 
 /// Parses, validates and defaults spec `text`; `file` is the name used in errors.
+///
+/// A leading byte-order mark (U+FEFF, which Windows editors write) is ignored: locations are
+/// those of the same text without it.
 pub fn parse(text: &str, file: &str) -> Result<Document, SpecErrors> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let source = Source::build(text, file).map_err(SpecErrors::one)?;
     let top = |message: String, hint: &str| {
         SpecErrors::one(SpecError {

@@ -379,3 +379,31 @@ fn never_panics_on_mangled_input() {
         "x",
     );
 }
+
+#[test]
+fn a_byte_order_mark_is_ignored_and_locations_do_not_move() {
+    let bom = |text: &str| format!("\u{feff}{text}");
+    let plain = crate::tests::ok(EXAMPLE);
+    let marked = crate::tests::ok(&bom(EXAMPLE));
+    assert_eq!(marked.spec.to_json(), plain.spec.to_json());
+    for pointer in ["/nodePool", "/nodePool/name", "/storage/volume/size"] {
+        assert_eq!(
+            marked.source.locate_pointer(pointer),
+            plain.source.locate_pointer(pointer),
+            "{pointer}"
+        );
+    }
+    // Errors on the first line and further down are where they are without the mark.
+    for text in [
+        format!("name: Bad_Name\n{EXAMPLE}"),
+        EXAMPLE.replace("nodePool:", "nodePol:"),
+        EXAMPLE.replace("  count: 10", "  count: 0"),
+        "nodePool: [unclosed\n".to_string(),
+    ] {
+        assert_eq!(errs(&bom(&text)), errs(&text), "{text}");
+    }
+    assert_eq!(
+        only(&format!("name: Bad_Name\n{EXAMPLE}")).location,
+        at(1, 7)
+    );
+}
