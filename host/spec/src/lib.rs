@@ -6,6 +6,7 @@
 
 mod check;
 mod error;
+mod file;
 pub mod image;
 mod model;
 mod names;
@@ -22,6 +23,7 @@ mod tests_errors;
 use std::path::Path;
 
 pub use error::{Location, SpecError, SpecErrors};
+pub use file::{MAX_SPEC_BYTES, ReadFileError, read_regular_file};
 pub use model::{
     Baseline, Ceph, ClusterApi, CpuMemory, Karpenter, Network, NodePool, Policy, Resources, Spec,
     StaticPool, Storage, TemplateRef, Volume, Workload,
@@ -123,15 +125,41 @@ impl Spec {
 }
 
 /// Reads the spec file at `path` and [`parse`]s it; the path is the file name in errors.
+///
+/// Only a regular file (or a symlink to one) of at most [`MAX_SPEC_BYTES`] is read, and it must
+/// be UTF-8 (a leading byte-order mark is allowed); see [`read_regular_file`].
 pub fn load(path: &Path) -> Result<Document, SpecErrors> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let error = |location: Location, message: String, hint: String| {
         SpecErrors::one(SpecError {
             file: file.clone(),
-            location: Location::START,
-            message: format!("cannot read the spec file: {e}"),
-            hint: None,
+            location,
+            message,
+            hint: Some(hint),
         })
+    };
+    let bytes = read_regular_file(path, MAX_SPEC_BYTES).map_err(|e| {
+        error(
+            Location::START,
+            format!("cannot read the spec file: {e}"),
+            e.hint(),
+        )
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        // Valid by construction; the column counts characters, as every other location does.
+        let before = std::str::from_utf8(valid).unwrap_or_default();
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let location = Location {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        };
+        let byte = e.as_bytes().get(valid.len()).copied().unwrap_or_default();
+        error(
+            location,
+            format!("the spec file is not UTF-8 text (byte 0x{byte:02x})"),
+            "save the file as UTF-8 (not UTF-16 or Latin-1)".into(),
+        )
     })?;
     parse(&text, &file)
 }

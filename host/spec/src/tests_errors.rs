@@ -407,3 +407,35 @@ fn a_byte_order_mark_is_ignored_and_locations_do_not_move() {
         at(1, 7)
     );
 }
+
+#[test]
+fn load_refuses_what_is_not_a_small_regular_utf8_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let e = crate::load(dir.path())
+        .expect_err("a directory")
+        .to_string();
+    let shown = dir.path().display();
+    assert_eq!(
+        e,
+        format!(
+            "{shown}:1:1: cannot read the spec file: `{shown}` is a directory\n  hint: give the path of a file in it"
+        )
+    );
+
+    let big = dir.path().join("big.yml");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(crate::MAX_SPEC_BYTES + 1))
+        .expect("sparse file");
+    let e = crate::load(&big).expect_err("too large").to_string();
+    assert!(e.contains("is larger than the limit of 4 MiB"), "{e}");
+
+    let latin1 = dir.path().join("latin1.yml");
+    std::fs::write(&latin1, b"nodePool:\n  name: caf\xe9\n").expect("write");
+    let e = crate::load(&latin1).expect_err("not UTF-8");
+    assert_eq!(e.0[0].location, at(2, 12), "{e}");
+    assert!(e.0[0].message.contains("not UTF-8 text (byte 0xe9)"), "{e}");
+
+    let marked = dir.path().join("bom.yml");
+    std::fs::write(&marked, format!("\u{feff}{EXAMPLE}")).expect("write");
+    assert!(crate::load(&marked).is_ok());
+}
