@@ -525,6 +525,42 @@ fn the_cluster_commands_parse_and_fail_clearly_without_a_cluster() {
     );
 }
 
+/// `plan`'s exit code 2 means "changes", so its usage errors are 1 whatever global options come
+/// before it; other commands keep 2.
+#[test]
+fn plan_usage_errors_exit_1_after_global_options_too() {
+    for args in [
+        &["plan", "--bad"][..],
+        &["--log-format", "json", "plan", "--bad"],
+        &["--log-format=json", "plan", "--bad"],
+        &["-v", "plan", "--bad"],
+        &["-vv", "diff", "--bad"],
+        &["--verbose", "--log-format", "text", "diff", "--bad"],
+        &["--log-format", "xml", "plan", "x.yml"],
+        &["--log-format", "json", "plan"],
+    ] {
+        let run = support::hms(args);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+    }
+    for args in [
+        &["--log-format", "json", "render", "--bad"][..],
+        &["-v", "validate"],
+        &["--log-format", "json"],
+        &["--log-format", "json", "plans", "x.yml"],
+    ] {
+        let run = support::hms(args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+    }
+    let run = support::hms(&["--log-format", "json", "plan", "--help"]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // The same in a real process, with clap's message on stderr.
+    let args = ["--log-format", "json", "plan", "--bad"].map(String::from);
+    let run = support::wait_child(support::spawn_hms(&args), Duration::from_secs(60));
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("--bad"), "{run:?}");
+}
+
 #[test]
 fn status_watch_follows_until_ready() {
     let cluster = Cluster::start();

@@ -156,7 +156,7 @@ fn bad_plugin_references_are_located_errors() {
     let spec = dir.path().join("spec.yml");
     let cases: [(&str, &str); 5] = [
         ("./missing.wasm", "cannot read plugin"),
-        ("./adir", "it is a directory"),
+        ("./adir", "is a directory"),
         ("./core.wasm", "core.wasm"),
         ("./tamper.wasm", "exports the wrong world"),
         ("./hostile.wasm", "serves section workload, but the spec names it for storage"),

@@ -198,3 +198,96 @@ fn problems_are_json_lines_for_machines() {
         "{v}"
     );
 }
+
+#[test]
+fn a_byte_order_mark_changes_nothing() {
+    let bom = |text: &str| format!("\u{feff}{text}");
+    let example = std::fs::read_to_string(crate::support::example()).expect("example");
+    let (run, _) = validate_text(&bom(&example));
+    assert_eq!(run.code, 0, "{run:?}");
+    // The same errors at the same places, on the first line and further down.
+    let bad_namespace = format!("namespace: Bad_NS\n{example}");
+    let zero_count = example_with("count: 10", "count: 0");
+    for text in [bad_namespace.clone(), bom(&bad_namespace)] {
+        refused(&text, "1:12", &["Bad_NS"]);
+    }
+    for text in [zero_count.clone(), bom(&zero_count)] {
+        refused(&text, "3:10", &["at least 1"]);
+    }
+}
+
+/// Runs `hms-sys validate PATH` as a child process, killed after 30 s (a guard against the hang
+/// this tests for, not a timing assertion), and asserts it refused PATH with exit 3 saying each
+/// of `needles`.
+fn refused_file(path: &std::path::Path, needles: &[&str]) {
+    let cache = crate::support::cache_dir().display().to_string();
+    let args = [
+        "validate".to_string(),
+        path.display().to_string(),
+        "--cache-dir".into(),
+        cache,
+    ];
+    let child = crate::support::spawn_hms(&args);
+    let run = crate::support::wait_child(child, std::time::Duration::from_secs(30));
+    assert_eq!(run.code, 3, "{run:?}");
+    let at = format!(
+        "{}:1:1: error[HMS-SPEC]: cannot read the spec file: ",
+        path.display()
+    );
+    assert!(run.stderr.starts_with(&at), "{run:?}");
+    for n in needles {
+        assert!(run.stderr.contains(n), "missing {n:?}\n{run:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_refused_without_waiting_for_a_writer() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("spec.yml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    let not_regular = format!(
+        "`{}` is not a regular file (a FIFO or device)",
+        fifo.display()
+    );
+    refused_file(
+        &fifo,
+        &[&not_regular, "hint: give the path of a regular file"],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_device_is_refused_without_reading_it() {
+    refused_file(
+        std::path::Path::new("/dev/zero"),
+        &[
+            "`/dev/zero` is not a regular file (a FIFO or device)",
+            "hint: give the path of a regular file",
+        ],
+    );
+}
+
+#[test]
+fn a_directory_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let is_dir = format!("`{}` is a directory", dir.path().display());
+    refused_file(
+        dir.path(),
+        &[&is_dir, "hint: give the path of a file in it"],
+    );
+}
+
+#[test]
+fn a_spec_over_the_size_limit_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let big = dir.path().join("spec.yml");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(hms_spec::MAX_SPEC_BYTES + 1))
+        .expect("sparse file");
+    refused_file(&big, &["is larger than the limit of 4 MiB"]);
+}

@@ -3,8 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use clap::Parser;
-
 /// What one `hms-sys` run produced.
 pub struct Run {
     pub code: u8,
@@ -53,7 +51,8 @@ pub fn cache_dir() -> &'static Path {
         .path()
 }
 
-/// Runs `hms-sys ARGS` in-process with the shared cache.
+/// Runs `hms-sys ARGS` in-process with the shared cache. The command line is parsed as `main`
+/// parses it ([`hms_sys::parse_args`]), with its exit codes for help and usage errors.
 pub fn hms(args: &[&str]) -> Run {
     let mut argv: Vec<String> = vec!["hms-sys".into()];
     argv.extend(args.iter().map(|a| a.to_string()));
@@ -65,11 +64,11 @@ pub fn hms(args: &[&str]) -> Run {
         argv.push("--cache-dir".into());
         argv.push(cache_dir().display().to_string());
     }
-    let cli = match hms_sys::Cli::try_parse_from(&argv) {
+    let cli = match hms_sys::parse_args(&argv) {
         Ok(cli) => cli,
-        Err(e) => {
+        Err((e, code)) => {
             return Run {
-                code: 2,
+                code,
                 stdout: String::new(),
                 stderr: e.to_string(),
             };
@@ -175,11 +174,11 @@ fn hms_child() {
     let args: Vec<String> = serde_json::from_str(&json).expect("child args");
     let mut argv = vec!["hms-sys".to_string()];
     argv.extend(args);
-    let cli = match hms_sys::Cli::try_parse_from(&argv) {
+    let cli = match hms_sys::parse_args(&argv) {
         Ok(cli) => cli,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2);
+        Err((e, code)) => {
+            let _ = e.print();
+            std::process::exit(i32::from(code));
         }
     };
     hms_sys::handle_signals();

@@ -19,6 +19,7 @@ pub mod plugins;
 pub mod problem;
 mod schema;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -57,21 +58,11 @@ pub fn handle_signals() {
 
 /// Parses the process arguments, installs logging and runs the command.
 pub fn main() -> ExitCode {
-    use clap::Parser;
-    let cli = match Cli::try_parse() {
+    let cli = match parse_args(std::env::args_os()) {
         Ok(cli) => cli,
-        Err(e) => {
+        Err((e, code)) => {
             let _ = e.print();
-            // `plan` keeps Terraform's -detailed-exitcode: 2 means changes, so a usage error is 1.
-            let plan = std::env::args()
-                .skip(1)
-                .find(|a| !a.starts_with('-'))
-                .is_some_and(|c| c == "plan" || c == "diff");
-            return ExitCode::from(match (e.use_stderr(), plan) {
-                (false, _) => exit::OK,
-                (true, true) => exit::ERROR,
-                (true, false) => exit::USAGE,
-            });
+            return ExitCode::from(code);
         }
     };
     cli::init_logging(&cli);
@@ -81,6 +72,70 @@ pub fn main() -> ExitCode {
     let code = run(cli, &mut out, &mut err);
     let _ = out.flush();
     ExitCode::from(code)
+}
+
+/// Parses a command line (the program name first). When it does not parse, returns clap's
+/// message (help, version or a usage error) with the exit code: 0 for help and version, else
+/// [`exit::USAGE`], except for `plan`, where 2 means "changes", so its usage errors are
+/// [`exit::ERROR`].
+pub fn parse_args<I, T>(args: I) -> Result<Cli, (clap::Error, u8)>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    use clap::Parser;
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    Cli::try_parse_from(&args).map_err(|e| {
+        let code = if !e.use_stderr() {
+            exit::OK
+        } else if subcommand_of(&args).as_deref() == Some("plan") {
+            exit::ERROR
+        } else {
+            exit::USAGE
+        };
+        (e, code)
+    })
+}
+
+/// The subcommand a command line that clap refused names, by clap's own definition of the
+/// options before it: their values are skipped (`--log-format json`, `-v`), and an alias is its
+/// subcommand's name (`diff` is `plan`).
+fn subcommand_of(args: &[OsString]) -> Option<String> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let takes_value = |arg: Option<&clap::Arg>| arg.is_some_and(|a| a.get_action().takes_values());
+    let mut rest = args.iter().skip(1);
+    while let Some(arg) = rest.next() {
+        let arg = arg.to_str()?;
+        if arg == "--" {
+            return None;
+        }
+        let value_follows = if let Some(long) = arg.strip_prefix("--") {
+            // `--log-format json`; `--log-format=json` carries its value.
+            !long.contains('=')
+                && takes_value(cmd.get_arguments().find(|a| a.get_long() == Some(long)))
+        } else if let Some(shorts) = arg.strip_prefix('-').filter(|s| !s.is_empty()) {
+            // A cluster such as `-vv`: the first short that takes a value takes the rest of it,
+            // or, at its end, the next argument.
+            let mut shorts = shorts.chars();
+            let mut follows = false;
+            while let Some(c) = shorts.next() {
+                if takes_value(cmd.get_arguments().find(|a| a.get_short() == Some(c))) {
+                    follows = shorts.as_str().is_empty();
+                    break;
+                }
+            }
+            follows
+        } else {
+            return cmd
+                .find_subcommand(arg)
+                .map(|sub| sub.get_name().to_string());
+        };
+        if value_follows {
+            rest.next();
+        }
+    }
+    None
 }
 
 /// Runs one command, writing results to `out` and problems to `err`; returns the exit code.

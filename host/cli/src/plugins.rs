@@ -528,23 +528,17 @@ fn check_pin(reference: &PluginRef, digest: &str, path: &Path) -> Result<(), Pro
     }
 }
 
-/// A plugin file, from `--plugin PATH` or the spec: a regular file, read whole.
+/// The largest plugin component hms-sys reads (the bundled ones are well under 1 MiB).
+pub const MAX_PLUGIN_BYTES: u64 = 64 << 20;
+
+/// A plugin file, from `--plugin PATH` or the spec: a regular file of at most
+/// [`MAX_PLUGIN_BYTES`], read whole.
 pub fn source_from_file(path: &Path) -> Result<PluginSource, Problem> {
-    let bad = |why: String| {
-        Problem::error(
-            "HMS-PLUGIN-FILE",
-            format!("cannot read plugin `{}`: {why}", path.display()),
-        )
-        .hint("give the path of a .wasm component built for wasm32-wasip2 (relative paths in a spec start at the spec's directory)")
-    };
-    let meta = std::fs::metadata(path).map_err(|e| bad(e.to_string()))?;
-    if meta.is_dir() {
-        return Err(bad("it is a directory".into()));
-    }
-    if !meta.is_file() {
-        return Err(bad("it is not a regular file".into()));
-    }
-    std::fs::read(path)
+    hms_spec::read_regular_file(path, MAX_PLUGIN_BYTES)
         .map(|bytes| PluginSource::new(path.display().to_string(), bytes))
-        .map_err(|e| bad(e.to_string()))
+        .map_err(|e| {
+            Problem::error("HMS-PLUGIN-FILE", format!("cannot read plugin: {e}")).hint(
+                "give the path of a .wasm component built for wasm32-wasip2 (relative paths in a spec start at the spec's directory)",
+            )
+        })
 }

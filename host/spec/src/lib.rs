@@ -6,6 +6,7 @@
 
 mod check;
 mod error;
+mod file;
 pub mod formats;
 pub mod image;
 mod model;
@@ -24,6 +25,7 @@ mod tests_errors;
 use std::path::Path;
 
 pub use error::{Location, SpecError, SpecErrors};
+pub use file::{MAX_SPEC_BYTES, ReadFileError, read_regular_file};
 pub use model::{
     BaselineUse, Ceph, Choice, ClusterApi, CpuMemory, Grant, Karpenter, Network, NodePool, Policy,
     Resources, Spec, StaticPool, Storage, TemplateRef, Volume, Workload,
@@ -143,6 +145,9 @@ impl Spec {
 }
 
 /// Reads the spec file at `path` and [`parse`]s it; the path is the file name in errors.
+///
+/// Only a regular file (or a symlink to one) of at most [`MAX_SPEC_BYTES`] is read, and it must
+/// be UTF-8 (a leading byte-order mark is allowed); see [`read_regular_file`].
 pub fn load(path: &Path) -> Result<Document, SpecErrors> {
     load_with(path, &[])
 }
@@ -150,19 +155,45 @@ pub fn load(path: &Path) -> Result<Document, SpecErrors> {
 /// Reads the spec file at `path` and parses it with [`parse_with`].
 pub fn load_with(path: &Path, as_written: &[Section]) -> Result<Document, SpecErrors> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let error = |location: Location, message: String, hint: String| {
         SpecErrors::one(SpecError {
             file: file.clone(),
-            location: Location::START,
-            message: format!("cannot read the spec file: {e}"),
-            hint: None,
+            location,
+            message,
+            hint: Some(hint),
         })
+    };
+    let bytes = read_regular_file(path, MAX_SPEC_BYTES).map_err(|e| {
+        error(
+            Location::START,
+            format!("cannot read the spec file: {e}"),
+            e.hint(),
+        )
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        // Valid by construction; the column counts characters, as every other location does.
+        let before = std::str::from_utf8(valid).unwrap_or_default();
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let location = Location {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        };
+        let byte = e.as_bytes().get(valid.len()).copied().unwrap_or_default();
+        error(
+            location,
+            format!("the spec file is not UTF-8 text (byte 0x{byte:02x})"),
+            "save the file as UTF-8 (not UTF-16 or Latin-1)".into(),
+        )
     })?;
     parse_with(&text, &file, as_written)
 }
 
 /// Parses, validates and defaults spec `text`; `file` is the name used in errors. Every
 /// section goes through the host's typed model (as for the bundled plugins).
+///
+/// A leading byte-order mark (U+FEFF, which Windows editors write) is ignored: locations are
+/// those of the same text without it.
 pub fn parse(text: &str, file: &str) -> Result<Document, SpecErrors> {
     parse_with(text, file, &[])
 }
@@ -172,6 +203,7 @@ pub fn parse(text: &str, file: &str) -> Result<Document, SpecErrors> {
 /// envelope (name, namespace, which sections exist, `plugins`, `baseline`, `grants`) is
 /// checked either way.
 pub fn parse_with(text: &str, file: &str, as_written: &[Section]) -> Result<Document, SpecErrors> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mask = as_written.iter().fold(0u8, |m, s| m | 1 << *s as u8);
     let source = Source::build(text, file).map_err(SpecErrors::one)?;
     let top = |message: String, hint: &str| {

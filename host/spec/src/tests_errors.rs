@@ -393,3 +393,63 @@ fn plugins_grants_and_baseline_entries() {
     let e = only(&format!("{text}baseline:\n  - name: x\n    plugin: 5\n"));
     assert!(e.message.contains("must be a string"), "{}", e.message);
 }
+
+#[test]
+fn a_byte_order_mark_is_ignored_and_locations_do_not_move() {
+    let bom = |text: &str| format!("\u{feff}{text}");
+    let plain = crate::tests::ok(EXAMPLE);
+    let marked = crate::tests::ok(&bom(EXAMPLE));
+    assert_eq!(marked.spec.to_json(), plain.spec.to_json());
+    for pointer in ["/nodePool", "/nodePool/name", "/storage/volume/size"] {
+        assert_eq!(
+            marked.source.locate_pointer(pointer),
+            plain.source.locate_pointer(pointer),
+            "{pointer}"
+        );
+    }
+    // Errors on the first line and further down are where they are without the mark.
+    for text in [
+        format!("name: Bad_Name\n{EXAMPLE}"),
+        EXAMPLE.replace("nodePool:", "nodePol:"),
+        EXAMPLE.replace("  count: 10", "  count: 0"),
+        "nodePool: [unclosed\n".to_string(),
+    ] {
+        assert_eq!(errs(&bom(&text)), errs(&text), "{text}");
+    }
+    assert_eq!(
+        only(&format!("name: Bad_Name\n{EXAMPLE}")).location,
+        at(1, 7)
+    );
+}
+
+#[test]
+fn load_refuses_what_is_not_a_small_regular_utf8_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let e = crate::load(dir.path())
+        .expect_err("a directory")
+        .to_string();
+    let shown = dir.path().display();
+    assert_eq!(
+        e,
+        format!(
+            "{shown}:1:1: cannot read the spec file: `{shown}` is a directory\n  hint: give the path of a file in it"
+        )
+    );
+
+    let big = dir.path().join("big.yml");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(crate::MAX_SPEC_BYTES + 1))
+        .expect("sparse file");
+    let e = crate::load(&big).expect_err("too large").to_string();
+    assert!(e.contains("is larger than the limit of 4 MiB"), "{e}");
+
+    let latin1 = dir.path().join("latin1.yml");
+    std::fs::write(&latin1, b"nodePool:\n  name: caf\xe9\n").expect("write");
+    let e = crate::load(&latin1).expect_err("not UTF-8");
+    assert_eq!(e.0[0].location, at(2, 12), "{e}");
+    assert!(e.0[0].message.contains("not UTF-8 text (byte 0xe9)"), "{e}");
+
+    let marked = dir.path().join("bom.yml");
+    std::fs::write(&marked, format!("\u{feff}{EXAMPLE}")).expect("write");
+    assert!(crate::load(&marked).is_ok());
+}
