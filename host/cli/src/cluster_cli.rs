@@ -141,7 +141,7 @@ pub fn plan(
     };
     match &a.target {
         ApplyTarget::Cluster => cmd_apply::plan(&req, &rendered, &events, out, err),
-        ApplyTarget::Dir(path) => dir_target::plan(&req, &rendered, &events, path, out, err),
+        ApplyTarget::Dir(path) => dir_target::plan(&rendered, &events, path, out, err),
     }
 }
 

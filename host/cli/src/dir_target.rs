@@ -48,7 +48,7 @@ pub fn parse_target(v: &str) -> Result<ApplyTarget, String> {
 
 /// `hms-sys apply --target dir:PATH`: one line per object; exit 0, or 1 on an I/O error.
 pub fn apply(
-    _req: &ApplyRequest<'_>,
+    req: &ApplyRequest<'_>,
     rendered: &Rendered,
     events: &Sink,
     path: &Path,
@@ -159,7 +159,7 @@ fn object_in_file(root: Option<&Dir>, name: &str) -> Option<String> {
 }
 
 fn write(
-    _req: &ApplyRequest<'_>,
+    req: &ApplyRequest<'_>,
     rendered: &Rendered,
     events: &Sink,
     path: &Path,
@@ -285,7 +285,6 @@ fn write(
 /// a field diff), prune or leave unchanged; exit 0 no changes, 2 changes, 1 error. Writes
 /// nothing.
 pub fn plan(
-    _req: &ApplyRequest<'_>,
     rendered: &Rendered,
     events: &Sink,
     path: &Path,
