@@ -87,6 +87,18 @@ fn oversized_output_is_refused() {
 }
 
 #[test]
+fn an_output_far_over_the_cap_is_refused_before_it_is_copied() {
+    let run = hostile("huge-string", &[]);
+    failed_with(&run, "output exceeds the cap of 8388608 bytes (8 MiB)");
+    assert!(
+        run.stderr
+            .contains("refused while being copied out of the plugin"),
+        "{run:?}"
+    );
+    host_survives();
+}
+
+#[test]
 fn a_panic_is_reported_with_its_message() {
     failed_with(&hostile("panic", &[]), "panicked: panicked at");
     let run = hostile("panic", &[]);

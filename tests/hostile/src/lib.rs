@@ -1,7 +1,8 @@
 //! A deliberately hostile section plugin: the section's `mode` picks which limit it breaks.
 //!
 //! Modes (from `mode`, or the last path part of `image`): `ok`, `loop`, `sleep`, `memory`, `stack`, `big-output`, `forbidden-kind`,
-//! `bad-json`, `not-object`, `panic`, `read-file`, `env`.
+//! `bad-json`, `not-object`, `panic`, `read-file`, `env`, `huge-string` (one 60 MiB
+//! string).
 //!
 //! Only the wasm32 build has content; a native `cargo test --workspace` compiles an empty crate.
 #![cfg(target_arch = "wasm32")]
@@ -117,6 +118,7 @@ impl Guest for Hostile {
                 let args = std::env::args().count();
                 report(format!("env vars: [{}]; HOME: {:?}; args: {args}", vars.join(","), std::env::var("HOME").ok()))
             }
+            "huge-string" => output(vec!["x".repeat(60 << 20)], vec![]),
             _ => output(vec![config_map("fine", "ok")], vec![]),
         }
     }
