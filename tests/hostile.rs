@@ -99,6 +99,16 @@ fn an_output_far_over_the_cap_is_refused_before_it_is_copied() {
 }
 
 #[test]
+fn too_many_objects_are_refused_naming_the_section() {
+    let run = hostile("many-objects", &[]);
+    failed_with(
+        &run,
+        "returned 50000 objects, more than the cap of 10000 objects per section",
+    );
+    assert!(run.stderr.contains("objects cap"), "the hint: {run:?}");
+}
+
+#[test]
 fn a_panic_is_reported_with_its_message() {
     failed_with(&hostile("panic", &[]), "panicked: panicked at");
     let run = hostile("panic", &[]);

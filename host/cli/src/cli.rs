@@ -102,6 +102,10 @@ pub struct PluginArgs {
     /// Memory cap of a plugin in MiB, e.g. `128` or `workload=128` for one plugin.
     #[arg(long = "memory-mib", value_name = "[PLUGIN=]MIB")]
     pub memory_mib: Vec<String>,
+    /// Most objects one render of a section may return (default 10000), e.g. `20000` or
+    /// `workload=20000` for one plugin.
+    #[arg(long = "max-objects", value_name = "[PLUGIN=]N")]
+    pub max_objects: Vec<String>,
     /// Do not use the compiled-plugin cache.
     #[arg(long)]
     pub no_cache: bool,
@@ -275,6 +279,21 @@ fn limit_table(args: &PluginArgs) -> Result<LimitTable, Vec<Problem>> {
                 )
             })?;
         update(&mut table, who, |l| l.memory = mib << 20);
+    }
+    for v in &args.max_objects {
+        let (who, value) = split_target(v);
+        let n: usize = value
+            .parse()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| {
+                bad(
+                    "max-objects",
+                    v,
+                    "not a whole number of objects between 1 and 1000000",
+                )
+            })?;
+        update(&mut table, who, |l| l.objects = n);
     }
     Ok(table)
 }

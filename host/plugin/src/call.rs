@@ -361,6 +361,12 @@ pub(crate) fn render(
             cap: limits.output,
         }));
     }
+    if out.manifests.len() > limits.objects {
+        return Err(fail(Cause::TooManyObjects {
+            count: out.manifests.len(),
+            cap: limits.objects,
+        }));
+    }
     Ok(RenderOutput {
         manifests: parse_objects(&out.manifests).map_err(|m| fail(Cause::Malformed(m)))?,
         diagnostics: out.diagnostics.into_iter().map(from_wit).collect(),

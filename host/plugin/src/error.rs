@@ -22,6 +22,8 @@ pub enum Cause {
     /// The output was larger than the cap, in bytes. `size` is `None` when wasmtime refused it
     /// while copying it out of the plugin, before the host could measure it.
     OutputTooLarge { size: Option<usize>, cap: usize },
+    /// A render returned more objects than the cap allows.
+    TooManyObjects { count: usize, cap: usize },
     /// The output broke the contract (bad JSON, not an object, bad metadata).
     Malformed(String),
 }
@@ -71,6 +73,9 @@ impl PluginError {
             Cause::OutputTooLarge { .. } => {
                 "the plugin returned more than the output cap allows; raise the cap or fix the plugin"
             }
+            Cause::TooManyObjects { .. } => {
+                "fix the plugin, split the section, or raise the plugin's objects cap if that many objects are expected"
+            }
             Cause::Malformed(_) => {
                 "the plugin broke the hms:sys contract; report this to its author"
             }
@@ -96,6 +101,9 @@ fn describe(cause: &Cause) -> String {
              before its size was known",
             bytes(*cap)
         ),
+        Cause::TooManyObjects { count, cap } => {
+            format!("returned {count} objects, more than the cap of {cap} objects per section")
+        }
         Cause::Malformed(m) => format!("malformed output: {m}"),
     }
 }

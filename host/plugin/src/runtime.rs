@@ -28,6 +28,8 @@ pub struct Limits {
     pub output: usize,
     /// Cap on the wasm stack, in bytes (applies engine-wide; see [`Runtime::new`]).
     pub stack: usize,
+    /// Cap on the number of objects (manifests) one render of a section returns.
+    pub objects: usize,
 }
 
 /// What wasmtime may copy out of a plugin in one transfer beyond [`Limits::output`]: its
@@ -53,6 +55,7 @@ impl Default for Limits {
             memory: 64 << 20,
             output: 8 << 20,
             stack: 512 << 10,
+            objects: 10_000,
         }
     }
 }

@@ -1,8 +1,8 @@
 //! A deliberately hostile section plugin: the section's `mode` picks which limit it breaks.
 //!
 //! Modes (from `mode`, or the last path part of `image`): `ok`, `loop`, `sleep`, `memory`, `stack`, `big-output`, `forbidden-kind`,
-//! `bad-json`, `not-object`, `panic`, `read-file`, `env`, `huge-string` (one 60 MiB
-//! string).
+//! `bad-json`, `not-object`, `panic`, `read-file`, `env`,
+//! `huge-string` (one 60 MiB string), `many-objects` (50,000 small ConfigMaps).
 //!
 //! Only the wasm32 build has content; a native `cargo test --workspace` compiles an empty crate.
 #![cfg(target_arch = "wasm32")]
@@ -119,6 +119,10 @@ impl Guest for Hostile {
                 report(format!("env vars: [{}]; HOME: {:?}; args: {args}", vars.join(","), std::env::var("HOME").ok()))
             }
             "huge-string" => output(vec!["x".repeat(60 << 20)], vec![]),
+            "many-objects" => output(
+                (0..50_000).map(|i| config_map(&format!("m{i}"), "")).collect(),
+                vec![],
+            ),
             _ => output(vec![config_map("fine", "ok")], vec![]),
         }
     }
