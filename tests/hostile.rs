@@ -108,6 +108,33 @@ fn too_many_objects_are_refused_naming_the_section() {
     assert!(run.stderr.contains("objects cap"), "the hint: {run:?}");
 }
 
+/// With the objects cap raised, 50,000 objects reach the baseline, which runs out of memory:
+/// the error says which section made the input large and how to raise the baseline's cap.
+#[test]
+fn a_baseline_out_of_memory_names_the_section_that_made_its_input_large() {
+    let (_dir, path) = spec_file(
+        "name: hostile\nbaseline: cis-level-2\nworkload:\n  image: example.org/hostile/many-objects:v1\n  volume: none\n",
+    );
+    let wasm = hostile_wasm();
+    let run = hms(&[
+        "validate",
+        path.to_str().expect("utf-8"),
+        "--plugin",
+        wasm.to_str().expect("utf-8"),
+        "--max-objects",
+        "hostile=50000",
+    ]);
+    assert_eq!(run.code, 4, "{run:?}");
+    for needle in [
+        "plugin `cis-level-2` failed during baseline check",
+        "exceeded its memory cap of 64 MiB",
+        "its input was 50000 objects (section workload: 50000 from plugin `hostile`)",
+        "--memory-mib cis-level-2=256",
+    ] {
+        assert!(run.stderr.contains(needle), "missing {needle:?}\n{run:?}");
+    }
+}
+
 #[test]
 fn a_panic_is_reported_with_its_message() {
     failed_with(&hostile("panic", &[]), "panicked: panicked at");
