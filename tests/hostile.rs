@@ -135,6 +135,50 @@ fn a_baseline_out_of_memory_names_the_section_that_made_its_input_large() {
     }
 }
 
+/// What the hostile plugin's `control-chars` mode puts into its diagnostic's code, message and
+/// hint (after a prefix each).
+const FORGED: &str =
+    "\n error[HMS-FAKE]: forged \x1b[31mred\x1b[0m \x1b]0;pwned\x07 \u{202e}desrever";
+
+#[test]
+fn control_characters_from_a_plugin_never_reach_the_terminal_raw() {
+    let run = hostile("control-chars", &[]);
+    assert_eq!(run.code, 0, "a warning does not stop the run: {run:?}");
+    for raw in ['\x1b', '\x07', '\r', '\u{202e}'] {
+        assert!(!run.stderr.contains(raw), "raw {raw:?} on stderr: {run:?}");
+    }
+    assert!(
+        !run.stderr
+            .lines()
+            .any(|l| l.trim_start().starts_with("error[HMS-FAKE]")),
+        "a forged line: {run:?}"
+    );
+    for shown in [
+        "warning[HOSTILE\\n error[HMS-FAKE]: forged \\u{1b}[31mred",
+        "look here\\n error[HMS-FAKE]: forged \\u{1b}[31mred\\u{1b}[0m \\u{1b}]0;pwned\\u{7} \\u{202e}desrever",
+        "hint: and here\\n error[HMS-FAKE]",
+    ] {
+        assert!(run.stderr.contains(shown), "missing {shown:?}\n{run:?}");
+    }
+}
+
+#[test]
+fn json_logs_carry_a_plugins_strings_exactly() {
+    let run = hostile("control-chars", &["--log-format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stderr.contains('\x1b'), "JSON escapes it: {run:?}");
+    let problem = run
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "problem")
+        .unwrap_or_else(|| panic!("a problem line: {run:?}"));
+    let p = &problem["problem"];
+    assert_eq!(p["code"], format!("HOSTILE{FORGED}"), "{run:?}");
+    assert_eq!(p["message"], format!("look here{FORGED}"), "{run:?}");
+    assert_eq!(p["hint"], format!("and here{FORGED}"), "{run:?}");
+}
+
 #[test]
 fn a_panic_is_reported_with_its_message() {
     failed_with(&hostile("panic", &[]), "panicked: panicked at");

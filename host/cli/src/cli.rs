@@ -13,6 +13,7 @@ use crate::output::{self, Format};
 use crate::pipeline::{self, Failure};
 use crate::plugins::{self, LimitTable, Plugins};
 use crate::problem::Problem;
+use crate::text::{self, shown};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -115,6 +116,8 @@ pub struct PluginArgs {
     pub cache_dir: Option<PathBuf>,
 }
 
+/// Installs the tracing subscriber on stderr. In text logs every field is shown through
+/// [`text::shown`] (a log line may quote a plugin's error); JSON logs are exact.
 pub fn init_logging(cli: &Cli) {
     let level = match cli.verbose {
         0 => "warn",
@@ -135,8 +138,30 @@ pub fn init_logging(cli: &Cli) {
         .with_writer(std::io::stderr);
     let _ = match cli.log_format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.with_target(false).try_init(),
+        LogFormat::Text => builder
+            .with_target(false)
+            .fmt_fields(shown_fields())
+            .try_init(),
     };
+}
+
+/// The text log's fields as tracing formats them (`message`, then `name=value`), each through
+/// [`text::shown`].
+fn shown_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> {
+    use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let name = field.name();
+        if name.starts_with("log.") {
+            return Ok(());
+        }
+        let value = format!("{value:?}");
+        let value = text::shown(&value, text::MESSAGE);
+        match name {
+            "message" => write!(w, "{value}"),
+            name => write!(w, "{}={value}", name.trim_start_matches("r#")),
+        }
+    })
+    .delimited(" ")
 }
 
 pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
@@ -374,8 +399,9 @@ fn list_plugins(set: &Plugins, format: ListFormat, out: &mut dyn Write) -> anyho
         "{:<14} {:<8} {:<9} {:<6} {:<19} EMITS",
         "NAME", "VERSION", "SECTION", "WIT", "DIGEST"
     )?;
+    // Every cell but the digest comes from the plugin: shown escaped and bounded.
     for r in &rows {
-        let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+        let s = |k: &str| shown(r[k].as_str().unwrap_or(""), text::CELL).into_owned();
         let digest: String = s("digest").chars().take(19).collect();
         let emits: Vec<&str> = r["emits"]
             .as_array()
@@ -391,7 +417,7 @@ fn list_plugins(set: &Plugins, format: ListFormat, out: &mut dyn Write) -> anyho
             s("section"),
             s("witVersion"),
             digest,
-            emits.join(", ")
+            shown(&emits.join(", "), text::MESSAGE)
         )?;
     }
     Ok(())

@@ -17,6 +17,7 @@ pub mod output;
 pub mod pipeline;
 pub mod plugins;
 pub mod problem;
+pub mod text;
 
 use std::io::Write;
 use std::process::ExitCode;
