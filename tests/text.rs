@@ -1,8 +1,12 @@
-//! Text on a terminal: `hms_sys::text::shown`, the one escaping rule for untrusted strings.
+//! Text on a terminal: `hms_sys::text::shown` (the one escaping rule for untrusted strings) and
+//! colour codes only on a terminal.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use hms_sys::text::shown;
+
+use crate::support;
 
 #[test]
 fn plain_text_is_borrowed_unchanged() {
@@ -57,4 +61,23 @@ fn long_text_is_cut_with_an_ellipsis() {
     assert_eq!(shown("\x1b\x1b", 7), "\\u{1b}…");
     assert_eq!(shown("ab\ncd", 3), "ab…");
     assert_eq!(shown("x", 0), "…");
+}
+
+/// `-v` logs to a pipe (as these tests run the binary) carry no colour codes.
+#[test]
+fn logs_to_a_pipe_carry_no_colour_codes() {
+    let args: Vec<String> = [
+        "-v",
+        "validate",
+        support::example().to_str().expect("utf-8"),
+        "--cache-dir",
+        support::cache_dir().to_str().expect("utf-8"),
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    let run = support::wait_child(support::spawn_hms(&args), Duration::from_secs(120));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("rendered section"), "{run:?}");
+    assert!(!run.stderr.contains("\x1b["), "{run:?}");
 }

@@ -1,6 +1,6 @@
 //! The command line: clap definitions and one function per subcommand.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -116,7 +116,8 @@ pub struct PluginArgs {
     pub cache_dir: Option<PathBuf>,
 }
 
-/// Installs the tracing subscriber on stderr. In text logs every field is shown through
+/// Installs the tracing subscriber on stderr. Text logs carry colour codes only when stderr is a
+/// terminal and `NO_COLOR` is unset or empty, and every field is shown through
 /// [`text::shown`] (a log line may quote a plugin's error); JSON logs are exact.
 pub fn init_logging(cli: &Cli) {
     let level = match cli.verbose {
@@ -133,9 +134,12 @@ pub fn init_logging(cli: &Cli) {
         };
         tracing_subscriber::EnvFilter::new(format!("{level},cranelift=warn,wasmtime=warn{kube}"))
     });
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(colour);
     let _ = match cli.log_format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder

@@ -22,7 +22,7 @@ pub mod text;
 use std::io::Write;
 use std::process::ExitCode;
 
-pub use cli::{Cli, Command};
+pub use cli::{Cli, Command, init_logging};
 
 /// Exit codes, documented in README.md.
 pub mod exit {
