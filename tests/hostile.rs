@@ -87,6 +87,99 @@ fn oversized_output_is_refused() {
 }
 
 #[test]
+fn an_output_far_over_the_cap_is_refused_before_it_is_copied() {
+    let run = hostile("huge-string", &[]);
+    failed_with(&run, "output exceeds the cap of 8388608 bytes (8 MiB)");
+    assert!(
+        run.stderr
+            .contains("refused while being copied out of the plugin"),
+        "{run:?}"
+    );
+    host_survives();
+}
+
+#[test]
+fn too_many_objects_are_refused_naming_the_section() {
+    let run = hostile("many-objects", &[]);
+    failed_with(
+        &run,
+        "returned 50000 objects, more than the cap of 10000 objects per section",
+    );
+    assert!(run.stderr.contains("objects cap"), "the hint: {run:?}");
+}
+
+/// With the objects cap raised, 50,000 objects reach the baseline, which runs out of memory:
+/// the error says which section made the input large and how to raise the baseline's cap.
+#[test]
+fn a_baseline_out_of_memory_names_the_section_that_made_its_input_large() {
+    let (_dir, path) = spec_file(
+        "name: hostile\nbaseline: cis-level-2\nworkload:\n  image: example.org/hostile/many-objects:v1\n  volume: none\n",
+    );
+    let wasm = hostile_wasm();
+    let run = hms(&[
+        "validate",
+        path.to_str().expect("utf-8"),
+        "--plugin",
+        wasm.to_str().expect("utf-8"),
+        "--max-objects",
+        "hostile=50000",
+    ]);
+    assert_eq!(run.code, 4, "{run:?}");
+    for needle in [
+        "plugin `cis-level-2` failed during baseline check",
+        "exceeded its memory cap of 64 MiB",
+        "its input was 50000 objects (section workload: 50000 from plugin `hostile`)",
+        "--memory-mib cis-level-2=256",
+    ] {
+        assert!(run.stderr.contains(needle), "missing {needle:?}\n{run:?}");
+    }
+}
+
+/// What the hostile plugin's `control-chars` mode puts into its diagnostic's code, message and
+/// hint (after a prefix each).
+const FORGED: &str =
+    "\n error[HMS-FAKE]: forged \x1b[31mred\x1b[0m \x1b]0;pwned\x07 \u{202e}desrever";
+
+#[test]
+fn control_characters_from_a_plugin_never_reach_the_terminal_raw() {
+    let run = hostile("control-chars", &[]);
+    assert_eq!(run.code, 0, "a warning does not stop the run: {run:?}");
+    for raw in ['\x1b', '\x07', '\r', '\u{202e}'] {
+        assert!(!run.stderr.contains(raw), "raw {raw:?} on stderr: {run:?}");
+    }
+    assert!(
+        !run.stderr
+            .lines()
+            .any(|l| l.trim_start().starts_with("error[HMS-FAKE]")),
+        "a forged line: {run:?}"
+    );
+    for shown in [
+        "warning[HOSTILE\\n error[HMS-FAKE]: forged \\u{1b}[31mred",
+        "look here\\n error[HMS-FAKE]: forged \\u{1b}[31mred\\u{1b}[0m \\u{1b}]0;pwned\\u{7} \\u{202e}desrever",
+        "hint: and here\\n error[HMS-FAKE]",
+    ] {
+        assert!(run.stderr.contains(shown), "missing {shown:?}\n{run:?}");
+    }
+}
+
+#[test]
+fn json_logs_carry_a_plugins_strings_exactly() {
+    let run = hostile("control-chars", &["--log-format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stderr.contains('\x1b'), "JSON escapes it: {run:?}");
+    let problem = run
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "problem")
+        .unwrap_or_else(|| panic!("a problem line: {run:?}"));
+    let p = &problem["problem"];
+    assert_eq!(p["code"], format!("HOSTILE{FORGED}"), "{run:?}");
+    assert_eq!(p["message"], format!("look here{FORGED}"), "{run:?}");
+    assert_eq!(p["hint"], format!("and here{FORGED}"), "{run:?}");
+}
+
+#[test]
 fn a_panic_is_reported_with_its_message() {
     failed_with(&hostile("panic", &[]), "panicked: panicked at");
     let run = hostile("panic", &[]);

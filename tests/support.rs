@@ -163,7 +163,7 @@ pub fn wait_child(child: std::process::Child, limit: std::time::Duration) -> Run
 }
 
 /// Not a test: the entry point of [`spawn_hms`]'s child process. Runs `hms-sys` as `main` does
-/// (signals handled) and exits with its code.
+/// (logging installed, signals handled) and exits with its code.
 #[test]
 #[ignore = "the entry point of child processes started by support::spawn_hms"]
 fn hms_child() {
@@ -181,6 +181,7 @@ fn hms_child() {
             std::process::exit(i32::from(code));
         }
     };
+    hms_sys::init_logging(&cli);
     hms_sys::handle_signals();
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     let code = hms_sys::run(cli, &mut out, &mut err);

@@ -15,3 +15,4 @@ mod render;
 mod schemas;
 mod serve;
 mod spec_errors;
+mod text;

@@ -1,6 +1,6 @@
 //! The command line: clap definitions and one function per subcommand.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use crate::output::{self, Format};
 use crate::pipeline::{self, Failure};
 use crate::plugins::{self, LimitTable, Origin, Plugins};
 use crate::problem::Problem;
+use crate::text::{self, shown};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -107,6 +108,10 @@ pub struct PluginArgs {
     /// Memory cap of a plugin in MiB, e.g. `128` or `workload=128` for one plugin.
     #[arg(long = "memory-mib", value_name = "[PLUGIN=]MIB")]
     pub memory_mib: Vec<String>,
+    /// Most objects one render of a section may return (default 10000), e.g. `20000` or
+    /// `workload=20000` for one plugin.
+    #[arg(long = "max-objects", value_name = "[PLUGIN=]N")]
+    pub max_objects: Vec<String>,
     /// Do not use the compiled-plugin cache.
     #[arg(long)]
     pub no_cache: bool,
@@ -116,6 +121,9 @@ pub struct PluginArgs {
     pub cache_dir: Option<PathBuf>,
 }
 
+/// Installs the tracing subscriber on stderr. Text logs carry colour codes only when stderr is a
+/// terminal and `NO_COLOR` is unset or empty, and every field is shown through
+/// [`text::shown`] (a log line may quote a plugin's error); JSON logs are exact.
 pub fn init_logging(cli: &Cli) {
     let level = match cli.verbose {
         0 => "warn",
@@ -131,13 +139,38 @@ pub fn init_logging(cli: &Cli) {
         };
         tracing_subscriber::EnvFilter::new(format!("{level},cranelift=warn,wasmtime=warn{kube}"))
     });
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(colour);
     let _ = match cli.log_format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.with_target(false).try_init(),
+        LogFormat::Text => builder
+            .with_target(false)
+            .fmt_fields(shown_fields())
+            .try_init(),
     };
+}
+
+/// The text log's fields as tracing formats them (`message`, then `name=value`), each through
+/// [`text::shown`].
+fn shown_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> {
+    use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let name = field.name();
+        if name.starts_with("log.") {
+            return Ok(());
+        }
+        let value = format!("{value:?}");
+        let value = text::shown(&value, text::MESSAGE);
+        match name {
+            "message" => write!(w, "{value}"),
+            name => write!(w, "{}={value}", name.trim_start_matches("r#")),
+        }
+    })
+    .delimited(" ")
 }
 
 pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
@@ -347,6 +380,21 @@ fn limit_table(args: &PluginArgs) -> Result<LimitTable, Vec<Problem>> {
             })?;
         update(&mut table, who, |l| l.memory = mib << 20);
     }
+    for v in &args.max_objects {
+        let (who, value) = split_target(v);
+        let n: usize = value
+            .parse()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| {
+                bad(
+                    "max-objects",
+                    v,
+                    "not a whole number of objects between 1 and 1000000",
+                )
+            })?;
+        update(&mut table, who, |l| l.objects = n);
+    }
     Ok(table)
 }
 
@@ -453,8 +501,9 @@ fn list_plugins(
         "{:<9} {:<14} {:<8} {:<6} {:<19} {:<10} EMITS",
         "SERVES", "NAME", "VERSION", "WIT", "DIGEST", "FROM"
     )?;
+    // Every cell but the digest comes from the plugin: shown escaped and bounded.
     for r in &rows {
-        let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+        let s = |k: &str| shown(r[k].as_str().unwrap_or(""), text::CELL).into_owned();
         let digest: String = s("digest").chars().take(19).collect();
         let emits: Vec<&str> = r["emits"]
             .as_array()
@@ -470,8 +519,8 @@ fn list_plugins(
             s("version"),
             s("witVersion"),
             digest,
-            s("from"),
-            emits.join(", ")
+            shown(r["from"].as_str().unwrap_or(""), text::FIELD),
+            shown(&emits.join(", "), text::MESSAGE)
         )?;
     }
     Ok(())

@@ -18,12 +18,13 @@ pub mod pipeline;
 pub mod plugins;
 pub mod problem;
 mod schema;
+pub mod text;
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
-pub use cli::{Cli, Command};
+pub use cli::{Cli, Command, init_logging};
 
 /// Exit codes, documented in README.md.
 pub mod exit {

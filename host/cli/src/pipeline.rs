@@ -310,7 +310,7 @@ fn check_with(
     let started = Instant::now();
     let checked = plugin
         .check(&manifests, params, ctx)
-        .map_err(|e| Failure::Plugin(vec![Problem::from_plugin_error(&e)]))?;
+        .map_err(|e| Failure::Plugin(vec![baseline_failure(plugin, &e, out)]))?;
     tracing::info!(
         plugin = plugin.name(),
         findings = checked.findings.len(),
@@ -341,6 +341,37 @@ fn check_with(
         return Err(Failure::Gate(errors));
     }
     Ok(checked.hardened)
+}
+
+/// A failed baseline check. Out of memory, the likely reason is a large input: the problem
+/// says how many objects each section contributed (largest first) and how to raise the cap.
+fn baseline_failure(plugin: &Plugin, e: &hms_plugin::PluginError, out: &Rendered) -> Problem {
+    let mut problem = Problem::from_plugin_error(e);
+    let &hms_plugin::Cause::MemoryLimit(cap) = &e.cause else {
+        return problem;
+    };
+    let mut counts: Vec<(usize, &PluginUse)> = out
+        .plugins
+        .iter()
+        .filter(|u| u.section != Section::Baseline.key())
+        .map(|u| (out.objects.iter().filter(|o| o.plugin == u.name).count(), u))
+        .collect();
+    counts.sort_by_key(|c| std::cmp::Reverse(c.0));
+    let counts: Vec<String> = counts
+        .iter()
+        .map(|(n, u)| format!("section {}: {n} from plugin `{}`", u.section, u.name))
+        .collect();
+    problem.message.push_str(&format!(
+        "; its input was {} objects ({})",
+        out.objects.len(),
+        counts.join(", ")
+    ));
+    let raised = ((cap >> 20) * 4).clamp(1, 4096);
+    problem.hint(format!(
+        "a large input needs more memory: raise the baseline's cap, e.g. \
+         `--memory-mib {}={raised}`, or render fewer objects in the largest section",
+        plugin.name()
+    ))
 }
 
 /// Takes a baseline's hardened objects: the same objects, in the same order, changed, each

@@ -490,6 +490,17 @@ fn served_section(plugin: &Plugin) -> Result<Section, Problem> {
         .plugin(&meta.name)
         .hint("a plugin serves one of nodePool, storage, network, workload, baseline"));
     };
+    for k in &meta.emits {
+        let written = k.to_string();
+        if let Err(why) = hms_spec::parse_kind_ref(&written) {
+            return Err(Problem::error(
+                "HMS-PLUGIN-METADATA",
+                format!("declares it emits {written:?}, which is not a kind: {why}"),
+            )
+            .plugin(&meta.name)
+            .hint("this is a bug in the plugin; report it to its author"));
+        }
+    }
     if (section == Section::Baseline) != (plugin.world() == World::Baseline) {
         return Err(Problem::error(
             "HMS-PLUGIN-SECTION",

@@ -6,6 +6,8 @@ use hms_plugin::{Diagnostic, PluginError, Severity};
 use hms_spec::{Document, Section, SpecErrors};
 use serde::Serialize;
 
+use crate::text::{self, shown};
+
 /// A problem or remark for a person (and, as JSON, for a machine).
 #[derive(Clone, Debug, Serialize)]
 pub struct Problem {
@@ -138,29 +140,36 @@ impl Problem {
     }
 }
 
+/// The text form, for a person: every field may come from a plugin, so each is shown through
+/// [`text::shown`] (escaped and bounded); the JSON form (`Serialize`) keeps them exact.
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(loc) = &self.location {
-            write!(f, "{loc}: ")?;
+            write!(f, "{}: ", shown(loc, text::FIELD))?;
         }
         let level = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Info => "info",
         };
-        write!(f, "{level}[{}]: {}", self.code, self.message)?;
+        write!(
+            f,
+            "{level}[{}]: {}",
+            shown(&self.code, text::CODE),
+            shown(&self.message, text::MESSAGE)
+        )?;
         let mut whom = Vec::new();
         if let Some(p) = &self.plugin {
-            whom.push(format!("plugin `{p}`"));
+            whom.push(format!("plugin `{}`", shown(p, text::FIELD)));
         }
         if let Some(o) = &self.object {
-            whom.push(format!("object {o}"));
+            whom.push(format!("object {}", shown(o, text::FIELD)));
         }
         if !whom.is_empty() {
             write!(f, " ({})", whom.join(", "))?;
         }
         if !self.hint.is_empty() {
-            write!(f, "\n  hint: {}", self.hint)?;
+            write!(f, "\n  hint: {}", shown(&self.hint, text::MESSAGE))?;
         }
         Ok(())
     }

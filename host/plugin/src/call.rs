@@ -19,6 +19,9 @@ use crate::types::{
 const STDERR_CAP: usize = 64 << 10;
 /// Stack of the thread that runs wasm: comfortably above the wasm stack cap.
 const THREAD_STACK: usize = 8 << 20;
+/// How wasmtime 48 describes running out of hostcall fuel (its `HostcallFuelExhausted` error,
+/// which it does not export): a transfer out of the plugin larger than the store's budget.
+const FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
 /// Extra wall time granted past the deadline before the host stops waiting for a plugin that
 /// is blocked inside a host call (where epochs cannot interrupt it).
 const GRACE: Duration = Duration::from_secs(1);
@@ -141,6 +144,9 @@ where
         };
         let mut store = Store::new(&engine, state);
         store.limiter(|s| &mut s.limiter);
+        // Bounds what wasmtime copies out of the plugin (results included) before the host
+        // measures it: an output far over the cap is refused before it is copied.
+        store.set_hostcall_fuel(limits.transfer_budget());
         let ticks = (limits.deadline.as_millis() / TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
@@ -188,6 +194,12 @@ where
 fn classify(e: &wasmtime::Error, memory_hit: bool, stderr: &str, limits: Limits) -> Cause {
     if memory_hit || stderr.contains("memory allocation of") {
         return Cause::MemoryLimit(limits.memory);
+    }
+    if e.chain().any(|c| c.to_string().contains(FUEL_EXHAUSTED)) {
+        return Cause::OutputTooLarge {
+            size: None,
+            cap: limits.output,
+        };
     }
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => Cause::Timeout(limits.deadline),
@@ -284,7 +296,10 @@ pub(crate) fn validate_metadata(
         return Err(PluginError::new(
             origin,
             "metadata",
-            Cause::OutputTooLarge(size, callee.limits.output),
+            Cause::OutputTooLarge {
+                size: Some(size),
+                cap: callee.limits.output,
+            },
         ));
     }
     if !is_dns_label(&raw.name) {
@@ -331,11 +346,26 @@ pub(crate) fn render(
             .call_render(store, &json, &ctx),
         Pre::Baseline(_) => wasmtime::bail!("a baseline plugin cannot render a section"),
     })?;
-    let size =
-        out.manifests.iter().map(String::len).sum::<usize>() + diagnostics_size(&out.diagnostics);
+    let size = out.manifests.iter().map(String::len).sum::<usize>()
+        + diagnostics_size(&out.diagnostics)
+        + out
+            .node_selector
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum::<usize>();
     let fail = |cause| PluginError::new(plugin, &operation, cause);
-    if size > callee.limits.output {
-        return Err(fail(Cause::OutputTooLarge(size, callee.limits.output)));
+    let limits = callee.limits;
+    if size > limits.output {
+        return Err(fail(Cause::OutputTooLarge {
+            size: Some(size),
+            cap: limits.output,
+        }));
+    }
+    if out.manifests.len() > limits.objects {
+        return Err(fail(Cause::TooManyObjects {
+            count: out.manifests.len(),
+            cap: limits.objects,
+        }));
     }
     Ok(RenderOutput {
         manifests: parse_objects(&out.manifests).map_err(|m| fail(Cause::Malformed(m)))?,
@@ -369,7 +399,10 @@ pub(crate) fn check(
     let size = diagnostics_size(&out.findings) + hardened_size;
     let fail = |cause| PluginError::new(plugin, operation, cause);
     if size > callee.limits.output {
-        return Err(fail(Cause::OutputTooLarge(size, callee.limits.output)));
+        return Err(fail(Cause::OutputTooLarge {
+            size: Some(size),
+            cap: callee.limits.output,
+        }));
     }
     let hardened = match out.hardened {
         Some(list) => Some(parse_objects(&list).map_err(|m| fail(Cause::Malformed(m)))?),
@@ -394,9 +427,15 @@ fn parse_objects(list: &[String]) -> Result<Vec<serde_json::Value>, String> {
         .collect()
 }
 
+/// The strings of each diagnostic (its object's too), plus 64 bytes for the rest.
 fn diagnostics_size(list: &[wit::Diagnostic]) -> usize {
     list.iter()
-        .map(|d| d.code.len() + d.message.len() + d.path.len() + d.hint.len() + 64)
+        .map(|d| {
+            let object = d.object.as_ref().map_or(0, |o| {
+                o.group.len() + o.kind.len() + o.namespace.len() + o.name.len()
+            });
+            d.code.len() + d.message.len() + d.path.len() + d.hint.len() + object + 64
+        })
         .sum()
 }
 

@@ -19,8 +19,11 @@ pub enum Cause {
     Panic(String),
     /// Any other trap, with wasmtime's description.
     Trap(String),
-    /// The output was larger than the cap (actual bytes, cap bytes).
-    OutputTooLarge(usize, usize),
+    /// The output was larger than the cap, in bytes. `size` is `None` when wasmtime refused it
+    /// while copying it out of the plugin, before the host could measure it.
+    OutputTooLarge { size: Option<usize>, cap: usize },
+    /// A render returned more objects than the cap allows.
+    TooManyObjects { count: usize, cap: usize },
     /// The output broke the contract (bad JSON, not an object, bad metadata).
     Malformed(String),
 }
@@ -67,8 +70,11 @@ impl PluginError {
             Cause::Panic(_) | Cause::Trap(_) => {
                 "this is a bug in the plugin; report it to its author"
             }
-            Cause::OutputTooLarge(..) => {
+            Cause::OutputTooLarge { .. } => {
                 "the plugin returned more than the output cap allows; raise the cap or fix the plugin"
+            }
+            Cause::TooManyObjects { .. } => {
+                "fix the plugin, split the section, or raise the plugin's objects cap if that many objects are expected"
             }
             Cause::Malformed(_) => {
                 "the plugin broke the hms:sys contract; report this to its author"
@@ -86,9 +92,27 @@ fn describe(cause: &Cause) -> String {
         Cause::StackOverflow => "overflowed its call stack".to_string(),
         Cause::Panic(m) => format!("panicked: {m}"),
         Cause::Trap(m) => format!("trapped: {m}"),
-        Cause::OutputTooLarge(size, cap) => {
-            format!("output of {size} bytes exceeds the cap of {cap} bytes")
+        Cause::OutputTooLarge {
+            size: Some(size),
+            cap,
+        } => format!("output of {size} bytes exceeds the cap of {}", bytes(*cap)),
+        Cause::OutputTooLarge { size: None, cap } => format!(
+            "output exceeds the cap of {}: refused while being copied out of the plugin, \
+             before its size was known",
+            bytes(*cap)
+        ),
+        Cause::TooManyObjects { count, cap } => {
+            format!("returned {count} objects, more than the cap of {cap} objects per section")
         }
         Cause::Malformed(m) => format!("malformed output: {m}"),
+    }
+}
+
+/// `8388608 bytes (8 MiB)`, or just the bytes when not a whole number of MiB.
+fn bytes(n: usize) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{n} bytes ({} MiB)", n >> 20)
+    } else {
+        format!("{n} bytes")
     }
 }

@@ -23,10 +23,29 @@ pub struct Limits {
     pub deadline: Duration,
     /// Cap on the plugin's linear memory, in bytes.
     pub memory: usize,
-    /// Cap on the total size of the strings a call returns, in bytes.
+    /// Cap on the total size of the strings a call returns, in bytes. Also bounds what wasmtime
+    /// copies out of the plugin before the host sees it (see [`Limits::transfer_budget`]).
     pub output: usize,
     /// Cap on the wasm stack, in bytes (applies engine-wide; see [`Runtime::new`]).
     pub stack: usize,
+    /// Cap on the number of objects (manifests) one render of a section returns.
+    pub objects: usize,
+}
+
+/// What wasmtime may copy out of a plugin in one transfer beyond [`Limits::output`]: its
+/// hostcall fuel also counts the host-side slot of every list element (24 bytes per string,
+/// 48 per node-selector pair, about 200 per diagnostic), which the output sum does not. 4 MiB
+/// covers, for example, 50,000 manifests and 10,000 diagnostics at once.
+const TRANSFER_ALLOWANCE: usize = 4 << 20;
+
+impl Limits {
+    /// The hostcall fuel of every store: the most bytes wasmtime copies out of the plugin in one
+    /// transfer (a call's results, or the arguments of one WASI call) before refusing it, so an
+    /// output far over the cap never reaches host memory: the output cap plus 4 MiB for the list
+    /// slots wasmtime counts and the output sum does not.
+    pub fn transfer_budget(&self) -> usize {
+        self.output.saturating_add(TRANSFER_ALLOWANCE)
+    }
 }
 
 impl Default for Limits {
@@ -36,6 +55,7 @@ impl Default for Limits {
             memory: 64 << 20,
             output: 8 << 20,
             stack: 512 << 10,
+            objects: 10_000,
         }
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! Modes (from `mode`, or the last path part of `image`): `ok`, `loop`, `sleep`, `memory`, `stack`, `big-output`, `forbidden-kind`
 //! (a cluster-admin ClusterRoleBinding), `webhook`, `kube-system`, `privileged-namespace`, `bad-kind`,
-//! `bad-json`, `not-object`, `panic`, `read-file`, `env`.
+//! `bad-json`, `not-object`, `panic`, `read-file`, `env`, `control-chars` (a warning whose code,
+//! message and hint carry a forged `error[...]` line, ANSI and OSC escapes and a bidi override),
+//! `huge-string` (one 60 MiB string), `many-objects` (50,000 small ConfigMaps).
 //!
 //! Only the wasm32 build has content; a native `cargo test --workspace` compiles an empty crate.
 #![cfg(target_arch = "wasm32")]
@@ -42,6 +44,11 @@ fn config_map(name: &str, data: &str) -> String {
     })
     .to_string()
 }
+
+/// Text a terminal would act on: a newline starting a forged error line, a colour escape, an
+/// OSC sequence that sets the window title, and a right-to-left override.
+const FORGED: &str =
+    "\n error[HMS-FAKE]: forged \x1b[31mred\x1b[0m \x1b]0;pwned\x07 \u{202e}desrever";
 
 #[inline(never)]
 fn recurse(n: u64) -> u64 {
@@ -162,6 +169,22 @@ impl Guest for Hostile {
                 let args = std::env::args().count();
                 report(format!("env vars: [{}]; HOME: {:?}; args: {args}", vars.join(","), std::env::var("HOME").ok()))
             }
+            "control-chars" => {
+                let d = Diagnostic {
+                    severity: Severity::Warning,
+                    code: format!("HOSTILE{FORGED}"),
+                    message: format!("look here{FORGED}"),
+                    path: String::new(),
+                    hint: format!("and here{FORGED}"),
+                    object: None,
+                };
+                output(vec![config_map("fine", "ok")], vec![d])
+            }
+            "huge-string" => output(vec!["x".repeat(60 << 20)], vec![]),
+            "many-objects" => output(
+                (0..50_000).map(|i| config_map(&format!("m{i}"), "")).collect(),
+                vec![],
+            ),
             _ => output(vec![config_map("fine", "ok")], vec![]),
         }
     }
