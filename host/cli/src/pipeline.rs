@@ -402,9 +402,19 @@ fn replace_hardened(
         let Some(cap) = caps.iter().find(|c| c.plugin == object.plugin) else {
             continue;
         };
+        let same = [
+            "/apiVersion",
+            "/kind",
+            "/metadata/name",
+            "/metadata/namespace",
+        ]
+        .iter()
+        .all(|p| value.pointer(p) == object.value.pointer(p));
+        if !same {
+            return Err(bad(format!("changed the identity of {}", object.id)));
+        }
         match checks::check_object(cap, i, value, namespace) {
-            Ok(id) if id == object.id => {}
-            Ok(_) => return Err(bad(format!("changed the identity of {}", object.id))),
+            Ok(_) => {}
             Err(ps) => problems.extend(ps.into_iter().map(|mut p| {
                 p.message = format!(
                     "as hardened by baseline `{}`: {}",
