@@ -8,5 +8,8 @@ fn main() {
     hms_wasm_build::rerun_if_changed(&root, &["tests/hostile", "tests/hostile-baseline", "wit"]);
     let built = hms_wasm_build::build(&root, &["hms-hostile-plugin", "hms-hostile-baseline"]);
     println!("cargo:rustc-env=HOSTILE_WASM={}", built[0].display());
-    println!("cargo:rustc-env=HOSTILE_BASELINE_WASM={}", built[1].display());
+    println!(
+        "cargo:rustc-env=HOSTILE_BASELINE_WASM={}",
+        built[1].display()
+    );
 }

@@ -70,7 +70,13 @@ fn webhooks_other_namespaces_and_privileged_labels_are_refused() {
     let (_d, spec) = project(&hostile_spec("webhook", ""));
     let run = hms(&["render", p(&spec)]);
     assert_eq!(run.code, 4, "{run:?}");
-    has(&run, &["MutatingWebhookConfiguration.admissionregistration.k8s.io", "HMS-FORBIDDEN-KIND"]);
+    has(
+        &run,
+        &[
+            "MutatingWebhookConfiguration.admissionregistration.k8s.io",
+            "HMS-FORBIDDEN-KIND",
+        ],
+    );
     // kube-system is never the spec's namespace, whatever is granted.
     let grant = "grants:\n  hostile: [Namespace]\n";
     let (_d, spec) = project(&hostile_spec("kube-system", grant));
@@ -82,7 +88,10 @@ fn webhooks_other_namespaces_and_privileged_labels_are_refused() {
     let (_d, spec) = project(&hostile_spec("privileged-namespace", ""));
     let run = hms(&["render", p(&spec)]);
     assert_eq!(run.code, 4, "{run:?}");
-    has(&run, &["widens pod security", "grants: {hostile: [Namespace]}"]);
+    has(
+        &run,
+        &["widens pod security", "grants: {hostile: [Namespace]}"],
+    );
     let (_d, spec) = project(&hostile_spec("privileged-namespace", grant));
     assert_eq!(hms(&["render", p(&spec)]).code, 0);
 }
@@ -92,7 +101,13 @@ fn kinds_are_validated_like_names() {
     let (_d, spec) = project(&hostile_spec("bad-kind", ""));
     let run = hms(&["render", p(&spec)]);
     assert_eq!(run.code, 4, "{run:?}");
-    has(&run, &["HMS-OBJECT-SHAPE", "kind \"../../etc/ConfigMap\" is invalid"]);
+    has(
+        &run,
+        &[
+            "HMS-OBJECT-SHAPE",
+            "kind \"../../etc/ConfigMap\" is invalid",
+        ],
+    );
 }
 
 #[test]
@@ -104,7 +119,8 @@ fn every_bundled_plugin_declares_only_what_its_section_allows() {
         let section = hms_spec::Section::from_key(row["section"].as_str().expect("section"))
             .expect("a known section");
         for k in row["emits"].as_array().expect("emits") {
-            let (group, kind) = hms_spec::parse_kind_ref(k.as_str().expect("kind")).expect("kind ref");
+            let (group, kind) =
+                hms_spec::parse_kind_ref(k.as_str().expect("kind")).expect("kind ref");
             assert!(
                 hms_sys::kinds::section_allows(section, &group, &kind),
                 "{} emits {k} outside the {section} allow-list",
@@ -131,7 +147,10 @@ fn a_spec_chooses_a_plugin_by_path_pinned_by_digest() {
     let list = hms(&["plugins", "list", p(&spec)]);
     assert_eq!(list.code, 0, "{list:?}");
     assert!(list.stdout.contains("workload  hostile"), "{list:?}");
-    assert!(list.stdout.contains("hostile.wasm (named in the spec)"), "{list:?}");
+    assert!(
+        list.stdout.contains("hostile.wasm (named in the spec)"),
+        "{list:?}"
+    );
     let json = hms(&["plugins", "list", p(&spec), "-o", "json"]);
     let rows: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
     assert_eq!(rows[0]["origin"]["kind"], "spec", "{json:?}");
@@ -142,7 +161,13 @@ fn a_spec_chooses_a_plugin_by_path_pinned_by_digest() {
     std::fs::write(&spec, wrong).expect("write");
     let run = hms(&["render", p(&spec)]);
     assert_eq!(run.code, 3, "{run:?}");
-    has(&run, &["spec.yml:3:13: error[HMS-PLUGIN-PIN]", "but the spec pins sha256:0000"]);
+    has(
+        &run,
+        &[
+            "spec.yml:3:13: error[HMS-PLUGIN-PIN]",
+            "but the spec pins sha256:0000",
+        ],
+    );
 }
 
 #[test]
@@ -158,8 +183,14 @@ fn bad_plugin_references_are_located_errors() {
         ("./missing.wasm", "cannot read plugin"),
         ("./adir", "is a directory"),
         ("./core.wasm", "core.wasm"),
-        ("./tamper.wasm", "serves section baseline, but the spec names it for storage"),
-        ("./hostile.wasm", "serves section workload, but the spec names it for storage"),
+        (
+            "./tamper.wasm",
+            "serves section baseline, but the spec names it for storage",
+        ),
+        (
+            "./hostile.wasm",
+            "serves section workload, but the spec names it for storage",
+        ),
     ];
     for (reference, needle) in cases {
         let text = format!(
@@ -168,7 +199,10 @@ fn bad_plugin_references_are_located_errors() {
         std::fs::write(&spec, text).expect("write");
         let run = hms(&["validate", p(&spec)]);
         assert!(matches!(run.code, 3 | 4), "{reference}: {run:?}");
-        assert!(run.stderr.contains(needle), "{reference}: missing {needle:?}\n{run:?}");
+        assert!(
+            run.stderr.contains(needle),
+            "{reference}: missing {needle:?}\n{run:?}"
+        );
         assert!(!run.stderr.contains("panicked"), "{run:?}");
     }
     // Two plugins named for one section on the command line.
@@ -191,9 +225,20 @@ fn bundled_names_are_reserved() {
     assert!(found > 0, "the name is in the component");
     let impostor = dir.path().join("impostor.wasm");
     std::fs::write(&impostor, bytes).expect("write");
-    let run = hms(&["validate", crate::support::example().to_str().expect("utf-8"), "--plugin", p(&impostor)]);
+    let run = hms(&[
+        "validate",
+        crate::support::example().to_str().expect("utf-8"),
+        "--plugin",
+        p(&impostor),
+    ]);
     assert_eq!(run.code, 4, "{run:?}");
-    has(&run, &["HMS-PLUGIN-NAME", "calls itself `cis-level-2`, the name of a bundled plugin"]);
+    has(
+        &run,
+        &[
+            "HMS-PLUGIN-NAME",
+            "calls itself `cis-level-2`, the name of a bundled plugin",
+        ],
+    );
     assert!(!run.stdout.contains("passed"), "{run:?}");
 }
 
@@ -205,8 +250,15 @@ fn composed_baselines_all_run_and_each_finding_names_its_baseline() {
     let (_d, spec) = project(&composed.replace("MODE", "ok"));
     let run = hms(&["validate", p(&spec)]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("baselines cis-level-2, tamper-base passed"), "{run:?}");
-    assert!(run.stdout.contains("baseline by plugin tamper-base"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("baselines cis-level-2, tamper-base passed"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("baseline by plugin tamper-base"),
+        "{run:?}"
+    );
 
     let (_d, spec) = project(&composed.replace("MODE", "refuse"));
     let run = hms(&["validate", p(&spec)]);
@@ -217,7 +269,14 @@ fn composed_baselines_all_run_and_each_finding_names_its_baseline() {
     let (_d, spec) = project(&composed.replace("MODE", "privileged"));
     let run = hms(&["render", p(&spec)]);
     assert_eq!(run.code, 5, "{run:?}");
-    has(&run, &["plugin `cis-level-2`", "as hardened by tamper-base", "privileged"]);
+    has(
+        &run,
+        &[
+            "plugin `cis-level-2`",
+            "as hardened by tamper-base",
+            "privileged",
+        ],
+    );
     assert!(run.stdout.is_empty(), "{run:?}");
 
     let (_d, spec) = project(&composed.replace("MODE", "rename"));
@@ -229,11 +288,23 @@ fn composed_baselines_all_run_and_each_finding_names_its_baseline() {
     let (_d, spec) = project(&composed.replace("mode: MODE", "mdoe: ok"));
     let run = hms(&["validate", p(&spec)]);
     assert_eq!(run.code, 3, "{run:?}");
-    has(&run, &["spec.yml:22:5: error[HMS-SECTION-SCHEMA]: unknown field `mdoe` in `baseline.1`", "did you mean `mode`?"]);
+    has(
+        &run,
+        &[
+            "spec.yml:22:5: error[HMS-SECTION-SCHEMA]: unknown field `mdoe` in `baseline.1`",
+            "did you mean `mode`?",
+        ],
+    );
     let (_d, spec) = project(&composed.replace("MODE", "privilegd"));
     let run = hms(&["validate", p(&spec)]);
     assert_eq!(run.code, 3, "{run:?}");
-    has(&run, &["`baseline.1.mode` cannot be `privilegd`", "did you mean `privileged`?"]);
+    has(
+        &run,
+        &[
+            "`baseline.1.mode` cannot be `privilegd`",
+            "did you mean `privileged`?",
+        ],
+    );
 }
 
 #[test]
@@ -245,7 +316,11 @@ fn a_baseline_given_with_plugin_is_composed_not_substituted() {
         p(&hostile_baseline_wasm()),
     ]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("baselines cis-level-2, tamper-base passed"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("baselines cis-level-2, tamper-base passed"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -257,12 +332,46 @@ fn the_bundled_baseline_parameters_are_written_in_the_spec() {
     ));
     let run = hms(&["validate", p(&spec)]);
     assert_eq!(run.code, 0, "{run:?}");
-    let (_d, spec) = project(&format!("{base}baseline: {{name: cis-level-2, profle: baseline}}\n"));
+    let (_d, spec) = project(&format!(
+        "{base}baseline: {{name: cis-level-2, profle: baseline}}\n"
+    ));
     let run = hms(&["validate", p(&spec)]);
     assert_eq!(run.code, 3, "{run:?}");
-    has(&run, &["spec.yml:18:31: error[HMS-SECTION-SCHEMA]: unknown field `profle` in `baseline`", "did you mean `profile`?"]);
+    has(
+        &run,
+        &[
+            "spec.yml:18:31: error[HMS-SECTION-SCHEMA]: unknown field `profle` in `baseline`",
+            "did you mean `profile`?",
+        ],
+    );
     let (_d, spec) = project(&format!("{base}baseline: cis-level2\n"));
     let run = hms(&["validate", p(&spec)]);
     assert_eq!(run.code, 3, "{run:?}");
-    has(&run, &["spec.yml:18:11: error[HMS-NO-PLUGIN]: there is no baseline `cis-level2`", "did you mean `cis-level-2`?"]);
+    has(
+        &run,
+        &[
+            "spec.yml:18:11: error[HMS-NO-PLUGIN]: there is no baseline `cis-level2`",
+            "did you mean `cis-level-2`?",
+        ],
+    );
+}
+
+#[test]
+fn the_node_pool_plugin_owns_the_list_of_runtimes() {
+    let example = std::fs::read_to_string(crate::support::example()).expect("example");
+    let (_d, spec) = project(&example.replace("runtime: fips-ubuntu-22.04", "runtime: windows"));
+    let run = hms(&["validate", p(&spec)]);
+    assert_eq!(run.code, 3, "{run:?}");
+    has(
+        &run,
+        &[
+            "spec.yml:4:12: error[HMS-SECTION-SCHEMA]: `nodePool.runtime` cannot be `windows`",
+            "plugin `nodepool`",
+            "hint: valid values: `fips-ubuntu-22.04`",
+        ],
+    );
+    let (_d, spec) =
+        project(&example.replace("runtime: fips-ubuntu-22.04", "runtime: fips-ubuntu-2204"));
+    let run = hms(&["validate", p(&spec)]);
+    has(&run, &["did you mean `fips-ubuntu-22.04`?"]);
 }

@@ -193,7 +193,7 @@ fn plugins_list_shows_every_bundled_plugin() {
         assert_eq!(r["witVersion"], "0.1.0");
     }
     let table = hms(&["plugins", "list"]);
-    assert!(table.stdout.starts_with("NAME"), "{table:?}");
+    assert!(table.stdout.starts_with("SERVES    NAME"), "{table:?}");
 }
 
 #[test]

@@ -129,16 +129,24 @@ pub fn check_object(
             );
         }
     }
-    if let Some(reason) = hms_spec::api_version_reason(api_version).filter(|_| !api_version.is_empty()) {
+    if let Some(reason) =
+        hms_spec::api_version_reason(api_version).filter(|_| !api_version.is_empty())
+    {
         problems.push(
-            problem("HMS-OBJECT-SHAPE", format!("apiVersion {api_version:?} is invalid: {reason}"))
-                .hint("apiVersion is `VERSION` for the core group or `GROUP/VERSION`, e.g. `apps/v1`"),
+            problem(
+                "HMS-OBJECT-SHAPE",
+                format!("apiVersion {api_version:?} is invalid: {reason}"),
+            )
+            .hint("apiVersion is `VERSION` for the core group or `GROUP/VERSION`, e.g. `apps/v1`"),
         );
     }
     if let Some(reason) = hms_spec::kind_reason(kind).filter(|_| !kind.is_empty()) {
         problems.push(
-            problem("HMS-OBJECT-SHAPE", format!("kind {kind:?} is invalid: it {reason}"))
-                .hint("a kind is a CamelCase word of letters and digits, e.g. `ConfigMap`"),
+            problem(
+                "HMS-OBJECT-SHAPE",
+                format!("kind {kind:?} is invalid: it {reason}"),
+            )
+            .hint("a kind is a CamelCase word of letters and digits, e.g. `ConfigMap`"),
         );
     }
     if !problems.is_empty() {

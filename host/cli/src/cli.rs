@@ -219,7 +219,11 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
                 sections.join(", "),
                 rendered.objects.len()
             )?;
-            for p in rendered.plugins.iter().filter(|p| p.origin != Origin::Bundled) {
+            for p in rendered
+                .plugins
+                .iter()
+                .filter(|p| p.origin != Origin::Bundled)
+            {
                 writeln!(
                     out,
                     "  {} by plugin {} {} from {}, {}",
@@ -288,7 +292,10 @@ pub(crate) fn prepare(
 fn spec_dir(spec: Option<&std::path::Path>) -> std::path::PathBuf {
     spec.and_then(std::path::Path::parent)
         .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| std::path::PathBuf::from("."), std::path::Path::to_path_buf)
+        .map_or_else(
+            || std::path::PathBuf::from("."),
+            std::path::Path::to_path_buf,
+        )
 }
 
 /// Reads the spec, loads the plugins it names (and the `--plugin` files), then checks the
@@ -300,20 +307,35 @@ fn load_spec(
     json: bool,
     err: &mut dyn Write,
 ) -> Result<(hms_spec::Document, Plugins), u8> {
-    let sections = [Section::NodePool, Section::Storage, Section::Network, Section::Workload];
+    let sections = [
+        Section::NodePool,
+        Section::Storage,
+        Section::Network,
+        Section::Workload,
+    ];
     let spec_error = |e: &hms_spec::SpecErrors, err: &mut dyn Write| {
         report(err, &Problem::from_spec(e), json, exit::SPEC)
     };
-    // First the envelope alone (every section as written): which plugins to load.
-    let envelope = hms_spec::load_with(spec, &sections).map_err(|e| spec_error(&e, err))?;
-    let set = load_plugins(args, Some(&envelope), &spec_dir(Some(spec)))
+    // The typed parse first: most specs use only bundled plugins, and then it is the only
+    // parse. When it fails, the envelope alone (every section as written) says which plugins
+    // to load; their owners judge the sections they serve.
+    let (first, typed) = match hms_spec::load(spec) {
+        Ok(doc) => (doc, true),
+        Err(_) => (
+            hms_spec::load_with(spec, &sections).map_err(|e| spec_error(&e, err))?,
+            false,
+        ),
+    };
+    let set = load_plugins(args, Some(&first), &spec_dir(Some(spec)))
         .map_err(|(p, code)| report(err, &p, json, code))?;
-    let custom: Vec<Section> = sections
-        .into_iter()
-        .filter(|s| set.is_custom(*s))
-        .collect();
-    let doc = if custom.len() == sections.len() {
-        envelope
+    let custom: Vec<Section> = sections.into_iter().filter(|s| set.is_custom(*s)).collect();
+    let done = if typed {
+        custom.is_empty()
+    } else {
+        custom.len() == sections.len()
+    };
+    let doc = if done {
+        first
     } else {
         hms_spec::load_with(spec, &custom).map_err(|e| spec_error(&e, err))?
     };
@@ -472,7 +494,10 @@ fn list_plugins(
         // What this spec uses: each present section's plugin, then each baseline.
         Some(doc) => {
             let mut rows = Vec::new();
-            for s in Section::ALL.into_iter().filter(|s| *s != Section::Baseline && doc.spec.has(*s)) {
+            for s in Section::ALL
+                .into_iter()
+                .filter(|s| *s != Section::Baseline && doc.spec.has(*s))
+            {
                 if let Some(l) = set.loaded(s) {
                     rows.push(row(s.key(), l));
                 }
@@ -490,7 +515,10 @@ fn list_plugins(
             }
             rows
         }
-        None => set.iter().map(|l| row(&l.plugin.metadata().section, l)).collect(),
+        None => set
+            .iter()
+            .map(|l| row(&l.plugin.metadata().section, l))
+            .collect(),
     };
     if format == ListFormat::Json {
         writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;

@@ -85,11 +85,7 @@ struct Layout {
     gks: BTreeSet<String>,
 }
 
-fn layout(
-    rendered: &Rendered,
-    path: &Path,
-    create: bool,
-) -> anyhow::Result<Layout> {
+fn layout(rendered: &Rendered, path: &Path, create: bool) -> anyhow::Result<Layout> {
     let (set, _) = cmd_apply::desired(rendered)?;
     let id = applyset::set_id(&set.spec, &set.namespace);
     if create {
@@ -303,11 +299,7 @@ pub fn plan(
     }
 }
 
-fn plan_lines(
-    rendered: &Rendered,
-    path: &Path,
-    out: &mut dyn Write,
-) -> anyhow::Result<usize> {
+fn plan_lines(rendered: &Rendered, path: &Path, out: &mut dyn Write) -> anyhow::Result<usize> {
     let l = layout(rendered, path, false)?;
     let mut changes = 0;
     for (name, o) in &l.objects {

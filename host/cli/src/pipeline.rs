@@ -116,7 +116,8 @@ pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
         let json = spec.section_json(section).unwrap_or(Value::Null);
         let text = json.to_string();
         let root = format!("/{}", section.key());
-        let schema_problems = schema_check(doc, &root, section.key(), plugin, &json, &text, plugins);
+        let schema_problems =
+            schema_check(doc, &root, section.key(), plugin, &json, &text, plugins);
         if !schema_problems.is_empty() {
             spec_problems.extend(schema_problems);
             continue;
@@ -232,7 +233,11 @@ fn baselines_to_run(doc: &Document, plugins: &Plugins) -> Vec<(String, Value, St
         .map(|b| (b.name.clone(), b.params.clone(), b.pointer.clone()))
         .collect();
     for name in plugins.extra_baselines() {
-        list.push((name.clone(), serde_json::json!({ "name": name }), String::new()));
+        list.push((
+            name.clone(),
+            serde_json::json!({ "name": name }),
+            String::new(),
+        ));
     }
     list
 }
@@ -270,10 +275,13 @@ fn gate(
             continue;
         };
         let plugin = &loaded.plugin;
-        out.plugins.push(plugin_use(Section::Baseline, plugin, plugins));
+        out.plugins
+            .push(plugin_use(Section::Baseline, plugin, plugins));
         let text = params.to_string();
         let what = format!("baseline-{name}");
-        problems.extend(schema_check(doc, pointer, &what, plugin, params, &text, plugins));
+        problems.extend(schema_check(
+            doc, pointer, &what, plugin, params, &text, plugins,
+        ));
         runs.push((plugin, text));
     }
     if !problems.is_empty() {
@@ -416,11 +424,7 @@ fn replace_hardened(
         match checks::check_object(cap, i, value, namespace) {
             Ok(_) => {}
             Err(ps) => problems.extend(ps.into_iter().map(|mut p| {
-                p.message = format!(
-                    "as hardened by baseline `{}`: {}",
-                    plugin.name(),
-                    p.message
-                );
+                p.message = format!("as hardened by baseline `{}`: {}", plugin.name(), p.message);
                 p
             })),
         }

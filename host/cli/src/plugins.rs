@@ -193,9 +193,10 @@ impl Plugins {
                 Err(e) => {
                     let p = Problem::from_plugin_error(&e).object(w.source.origin.clone());
                     problems.push(match (&w.role, req.doc) {
-                        (Role::Section { pointer, .. } | Role::Baseline { pointer, .. }, Some(doc)) => {
-                            p.at_pointer(doc, pointer)
-                        }
+                        (
+                            Role::Section { pointer, .. } | Role::Baseline { pointer, .. },
+                            Some(doc),
+                        ) => p.at_pointer(doc, pointer),
                         _ => p,
                     });
                     continue;
@@ -291,7 +292,9 @@ impl Plugins {
                                     section_of(&self.all[i].plugin)
                                 ),
                             )
-                            .hint(format!("name a plugin that serves {s} (`hms-sys plugins list`)")),
+                            .hint(format!(
+                                "name a plugin that serves {s} (`hms-sys plugins list`)"
+                            )),
                             &c.pointer,
                         )),
                         None => {
@@ -301,7 +304,11 @@ impl Plugins {
                                     "HMS-PLUGIN-NAME",
                                     format!("there is no bundled plugin `{name}`"),
                                 )
-                                .hint(hms_spec::choice_hint(name, &names, "bundled plugins")),
+                                .hint(hms_spec::choice_hint(
+                                    name,
+                                    &names,
+                                    "bundled plugins",
+                                )),
                                 &c.pointer,
                             ));
                         }
@@ -371,7 +378,10 @@ impl Plugins {
                                 ),
                             )
                             .plugin(p.name())
-                            .hint(format!("write `name: {}` in the entry, or name the right file", p.name())),
+                            .hint(format!(
+                                "write `name: {}` in the entry, or name the right file",
+                                p.name()
+                            )),
                             pointer,
                         ));
                     } else {
@@ -383,18 +393,26 @@ impl Plugins {
                         if let Some(&j) = self.baselines.get(p.name())
                             && !matches!(roles[j], Role::Bundled)
                         {
-                            problems.push(twice(&format!("baseline `{}`", p.name()), &self.all[j], &self.all[i]));
+                            problems.push(twice(
+                                &format!("baseline `{}`", p.name()),
+                                &self.all[j],
+                                &self.all[i],
+                            ));
                             continue;
                         }
-                        let named =
-                            doc.is_some_and(|d| d.spec.baselines.iter().any(|b| b.name == p.name()));
+                        let named = doc
+                            .is_some_and(|d| d.spec.baselines.iter().any(|b| b.name == p.name()));
                         if !named {
                             self.extra_baselines.push(p.name().to_string());
                         }
                         self.baselines.insert(p.name().to_string(), i);
                     } else {
                         if let Some(&j) = flagged.get(&section) {
-                            problems.push(twice(&format!("section {section}"), &self.all[j], &self.all[i]));
+                            problems.push(twice(
+                                &format!("section {section}"),
+                                &self.all[j],
+                                &self.all[i],
+                            ));
                             continue;
                         }
                         if let Some(&j) = self.sections.get(&section)
@@ -504,7 +522,10 @@ fn served_section(plugin: &Plugin) -> Result<Section, Problem> {
     if (section == Section::Baseline) != (plugin.world() == World::Baseline) {
         return Err(Problem::error(
             "HMS-PLUGIN-SECTION",
-            format!("serves section {} but exports the wrong world", meta.section),
+            format!(
+                "serves section {} but exports the wrong world",
+                meta.section
+            ),
         )
         .plugin(&meta.name)
         .hint("baseline plugins export hms:sys/baseline; section plugins export hms:sys/section"));

@@ -49,17 +49,24 @@ pub fn validate(
         let dotted = dotted(&label, &at);
         let pointer = format!("{root}{at}");
         for x in explain(e.kind(), e.instance(), &e.to_string(), &schema_at, schema) {
-            let mut p = Problem::error("HMS-SECTION-SCHEMA", x.message.replace("{}", &format!("`{dotted}`")))
-                .plugin(plugin.name())
-                .at_pointer(doc, &pointer)
-                .hint(x.hint.unwrap_or_else(|| {
-                    format!("see `hms-sys plugins list` for the plugin that serves {what} and its schema")
-                }));
+            let mut p = Problem::error(
+                "HMS-SECTION-SCHEMA",
+                x.message.replace("{}", &format!("`{dotted}`")),
+            )
+            .plugin(plugin.name())
+            .at_pointer(doc, &pointer)
+            .hint(x.hint.unwrap_or_else(|| {
+                format!(
+                    "see `hms-sys plugins list` for the plugin that serves {what} and its schema"
+                )
+            }));
             // An unknown field is located at its own key.
-            if let Some(l) = x
-                .field
-                .and_then(|f| doc.source.key_location(&format!("{pointer}/{}", f.replace('~', "~0").replace('/', "~1"))))
-            {
+            if let Some(l) = x.field.and_then(|f| {
+                doc.source.key_location(&format!(
+                    "{pointer}/{}",
+                    f.replace('~', "~0").replace('/', "~1")
+                ))
+            }) {
                 p.location = Some(format!("{}:{}:{}", doc.source.file(), l.line, l.column));
             }
             problems.push(p);
@@ -170,7 +177,8 @@ fn explain(
             let expected = match kind {
                 TypeKind::Single(t) => type_name(&format!("{t:?}")),
                 TypeKind::Multiple(ts) => {
-                    let names: Vec<String> = ts.iter().map(|t| type_name(&format!("{t:?}"))).collect();
+                    let names: Vec<String> =
+                        ts.iter().map(|t| type_name(&format!("{t:?}"))).collect();
                     names.join(" or ")
                 }
             };
@@ -186,9 +194,7 @@ fn explain(
                     format!("{{}} `{value}` {}", invalid.reason),
                     invalid.hint.unwrap_or_default(),
                 )],
-                Ok(()) => vec![msg(format!(
-                    "{{}} `{value}` is not a valid {format}"
-                ))],
+                Ok(()) => vec![msg(format!("{{}} `{value}` is not a valid {format}"))],
             }
         }
         ValidationErrorKind::Minimum { limit } => vec![msg(format!(

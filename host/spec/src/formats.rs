@@ -49,7 +49,10 @@ pub fn check(format: &str, value: &str) -> Result<(), Invalid> {
         "k8s-quantity" => match quantity::parse(value) {
             Ok(q) if q.is_positive() => Ok(()),
             Ok(_) => invalid("must be greater than zero", None),
-            Err(r) => invalid(format!("is not a valid quantity: {r}"), quantity::hint(value)),
+            Err(r) => invalid(
+                format!("is not a valid quantity: {r}"),
+                quantity::hint(value),
+            ),
         },
         "cidr" => cidr(value),
         "image-reference" => match image::parse(value) {

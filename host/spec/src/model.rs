@@ -423,7 +423,9 @@ pub(crate) mod raw {
                 f.write_str("a baseline name, a mapping with `name`, or a list of them")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(Some(Baselines::One(serde_json::Value::String(s.to_string()))))
+                Ok(Some(Baselines::One(serde_json::Value::String(
+                    s.to_string(),
+                ))))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
                 Ok(None)

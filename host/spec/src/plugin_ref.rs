@@ -119,6 +119,10 @@ mod tests {
             assert!(PluginRef::parse(bad).is_err(), "{bad:?}");
         }
         let oci = format!("oci://ghcr.io/a/b@sha256:{hex}");
-        assert!(PluginRef::parse(&oci).unwrap_err().contains("not supported yet"));
+        assert!(
+            PluginRef::parse(&oci)
+                .unwrap_err()
+                .contains("not supported yet")
+        );
     }
 }

@@ -1,7 +1,5 @@
 //! Validation and defaults of the `storage`, `network` and `workload` sections.
 
-
-
 use crate::Section;
 use crate::check::Ctx;
 use crate::model::{Ceph, CpuMemory, Network, Policy, Resources, Storage, Volume, Workload, raw};

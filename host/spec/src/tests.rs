@@ -123,7 +123,12 @@ fn locate_falls_back_to_start_for_absent_sections() {
 fn baseline_forms() {
     let pool = "nodePool: {name: p, count: 1, runtime: al2023}\n";
     let params = |text: &str| -> Vec<serde_json::Value> {
-        ok(text).spec.baselines.iter().map(|b| b.params.clone()).collect()
+        ok(text)
+            .spec
+            .baselines
+            .iter()
+            .map(|b| b.params.clone())
+            .collect()
     };
     assert_eq!(
         params(&format!("baseline: cis-level-2\n{pool}")),
@@ -131,7 +136,9 @@ fn baseline_forms() {
     );
     // Parameters reach the baseline as written: its schema judges them, not the host.
     assert_eq!(
-        params(&format!("baseline: {{name: cis-level-2, profile: baseline, podSecurityOnly: true}}\n{pool}")),
+        params(&format!(
+            "baseline: {{name: cis-level-2, profile: baseline, podSecurityOnly: true}}\n{pool}"
+        )),
         [json!({"name": "cis-level-2", "profile": "baseline", "podSecurityOnly": true})]
     );
     let hex = "0".repeat(64);
@@ -140,8 +147,14 @@ fn baseline_forms() {
     ));
     let b = &d.spec.baselines;
     assert_eq!(b.len(), 2);
-    assert_eq!((b[1].name.as_str(), b[1].pointer.as_str()), ("agency-rules", "/baseline/1"));
-    assert_eq!(b[1].params, json!({"name": "agency-rules", "owners": ["a"]}));
+    assert_eq!(
+        (b[1].name.as_str(), b[1].pointer.as_str()),
+        ("agency-rules", "/baseline/1")
+    );
+    assert_eq!(
+        b[1].params,
+        json!({"name": "agency-rules", "owners": ["a"]})
+    );
     assert_eq!(
         b[1].plugin.as_ref().map(|p| p.to_string()),
         Some(format!("./agency.wasm@sha256:{hex}"))
@@ -176,7 +189,10 @@ fn plugins_and_grants() {
     assert_eq!(d.spec.plugins.len(), 2);
     let c = &d.spec.plugins[&Section::Storage];
     assert_eq!(c.pointer, "/plugins/storage");
-    assert_eq!(c.reference.digest.as_deref(), Some(format!("sha256:{hex}").as_str()));
+    assert_eq!(
+        c.reference.digest.as_deref(),
+        Some(format!("sha256:{hex}").as_str())
+    );
     let kinds: Vec<(&str, &str)> = d
         .spec
         .grants
@@ -185,7 +201,10 @@ fn plugins_and_grants() {
         .collect();
     assert_eq!(
         kinds,
-        [("rbac.authorization.k8s.io", "ClusterRoleBinding"), ("", "Namespace")]
+        [
+            ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+            ("", "Namespace")
+        ]
     );
 }
 

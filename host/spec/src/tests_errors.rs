@@ -177,12 +177,6 @@ fn enums_suggest() {
     assert_eq!(hint(&e), "did you mean `aes256`?");
     let e = only(&EXAMPLE.replace("egress: \"deny-all\"", "egress: deny-al"));
     assert_eq!(hint(&e), "did you mean `deny-all`?");
-    let e = only(&EXAMPLE.replace("runtime: fips-ubuntu-22.04", "runtime: windows"));
-    assert!(
-        hint(&e).starts_with("valid values: `fips-ubuntu-22.04`"),
-        "{}",
-        hint(&e)
-    );
     let e = only(&EXAMPLE.replace("  count: 10", "  count: 10\n  provider: karpentr"));
     assert_eq!(hint(&e), "did you mean `karpenter`?");
     let e = only(&EXAMPLE.replace("size: 1Ti", "size: 1Ti\n    accessMode: ReadWriteManny"));
@@ -377,15 +371,25 @@ fn plugins_grants_and_baseline_entries() {
     assert_eq!(hint(&e), "did you mean `storage`?");
     assert_eq!(e.location, at(20, 3));
     let e = only(&format!("{EXAMPLE}plugins:\n  baseline: x.wasm\n"));
-    assert!(hint(&e).contains("plugin: ./agency-rules.wasm"), "{}", hint(&e));
-    let e = only(&format!("{EXAMPLE}plugins:\n  storage: x.wasm@sha256:abc\n"));
+    assert!(
+        hint(&e).contains("plugin: ./agency-rules.wasm"),
+        "{}",
+        hint(&e)
+    );
+    let e = only(&format!(
+        "{EXAMPLE}plugins:\n  storage: x.wasm@sha256:abc\n"
+    ));
     assert!(e.message.contains("64 hex digits"), "{}", e.message);
     assert_eq!(e.location, at(20, 12));
-    let e = only(&format!("{EXAMPLE}grants:\n  agency: [clusterrolebinding]\n"));
+    let e = only(&format!(
+        "{EXAMPLE}grants:\n  agency: [clusterrolebinding]\n"
+    ));
     assert!(e.message.contains("uppercase"), "{}", e.message);
     assert_eq!(e.location, at(20, 12));
     let text = EXAMPLE.replace("  baseline: cis-level-2\n", "");
-    let e = only(&format!("{text}baseline:\n  - cis-level-2\n  - cis-level-2\n"));
+    let e = only(&format!(
+        "{text}baseline:\n  - cis-level-2\n  - cis-level-2\n"
+    ));
     assert_eq!(e.message, "baseline `cis-level-2` is listed twice");
     assert_eq!(e.location, at(20, 5));
     let e = only(&format!("{text}baseline:\n  - profile: baseline\n"));

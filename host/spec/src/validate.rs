@@ -7,24 +7,13 @@ use crate::check::{Ctx, LABEL_HINT};
 use crate::error::{Location, SpecError};
 use crate::model::raw::Given;
 use crate::model::{
-    BaselineUse, Choice, ClusterApi, Grant, Karpenter, NodePool, Spec, StaticPool, TemplateRef,
-    raw,
+    BaselineUse, Choice, ClusterApi, Grant, Karpenter, NodePool, Spec, StaticPool, TemplateRef, raw,
 };
 use crate::names::{dns1123_label_reason, is_dns1123_subdomain, parse_kind_ref};
 use crate::plugin_ref::{PluginRef, REF_HINT};
 use crate::sections;
 use crate::source::Source;
 
-const RUNTIMES: &[&str] = &[
-    "fips-ubuntu-22.04",
-    "ubuntu-22.04",
-    "ubuntu-24.04",
-    "fips-ubuntu-24.04",
-    "bottlerocket",
-    "fips-bottlerocket",
-    "al2023",
-    "fips-al2023",
-];
 const PROVIDERS: &[&str] = &["cluster-api", "karpenter", "static"];
 const SECTION_KEYS: &[&str] = &["nodePool", "storage", "network", "workload"];
 
@@ -128,9 +117,7 @@ pub(crate) fn validate(raw: &raw::Spec, src: &Source) -> Result<Spec, Vec<SpecEr
         Given::AsWritten(_) => s.written_str("/volume/name"),
     });
     let workload = match &raw.workload {
-        Some(Given::Typed(w)) => {
-            sections::workload(&mut cx, w, raw.storage.is_some(), volume_name)
-        }
+        Some(Given::Typed(w)) => sections::workload(&mut cx, w, raw.storage.is_some(), volume_name),
         Some(Given::AsWritten(v)) => {
             keep(Section::Workload, v);
             None
@@ -203,7 +190,8 @@ fn node_pool(cx: &mut Ctx<'_>, np: &raw::NodePool, spec_name: &str) -> Option<No
         Some(c) => cx.count(S, "/count", c),
     };
     let runtime = cx.required(S, "", "runtime", np.runtime.as_deref());
-    let runtime_ok = runtime.is_some_and(|r| cx.choice(S, "/runtime", r, RUNTIMES));
+    // Which runtimes exist is the node-pool plugin's to say (its schema's enum).
+    let runtime_ok = runtime.is_some();
     let provider = np.provider.as_deref().unwrap_or("cluster-api");
     let provider_ok = cx.choice(S, "/provider", provider, PROVIDERS);
     if provider_ok {
@@ -525,7 +513,11 @@ fn grants(cx: &mut Ctx<'_>, raw: &raw::Spec) -> Vec<Grant> {
                 Err(msg) => {
                     let location = cx.src.locate_pointer(&pointer);
                     let hint = "write `Kind` for the core group or `Kind.group`, e.g. `ClusterRoleBinding.rbac.authorization.k8s.io`";
-                    cx.at(location, format!("invalid grant `{k}`: {msg}"), Some(hint.into()));
+                    cx.at(
+                        location,
+                        format!("invalid grant `{k}`: {msg}"),
+                        Some(hint.into()),
+                    );
                 }
             }
         }

@@ -72,7 +72,10 @@ impl Guest for Hostile {
                 ("", "ConfigMap"),
                 ("", "Namespace"),
                 ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-                ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+                (
+                    "admissionregistration.k8s.io",
+                    "MutatingWebhookConfiguration",
+                ),
             ]
             .into_iter()
             .map(|(group, kind)| KindRef {
