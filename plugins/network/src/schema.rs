@@ -16,12 +16,8 @@ pub fn section_schema() -> Value {
                 "additionalProperties": false,
                 "required": ["name", "ingressCIDR", "egress", "allowDNS"],
                 "properties": {
-                    "name": {
-                        "type": "string",
-                        "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
-                        "maxLength": 63
-                    },
-                    "ingressCIDR": {"type": "string", "minLength": 1},
+                    "name": {"type": "string", "format": "dns1123-label"},
+                    "ingressCIDR": {"type": "string", "format": "cidr"},
                     "egress": {"enum": ["deny-all"]},
                     "allowDNS": {"type": "boolean"}
                 }

@@ -4,7 +4,6 @@ use serde_json::{Value, json};
 
 use crate::render::{PROVIDERS, RUNTIMES};
 
-const DNS_LABEL: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 
 fn object_ref() -> Value {
     json!({
@@ -28,7 +27,7 @@ pub fn section_schema() -> Value {
         "additionalProperties": false,
         "required": ["name", "count", "runtime", "provider"],
         "properties": {
-            "name": {"type": "string", "pattern": DNS_LABEL, "maxLength": 63},
+            "name": {"type": "string", "format": "dns1123-label"},
             "count": {"type": "integer", "minimum": 1},
             "runtime": {"enum": RUNTIMES},
             "baseline": {"type": "string"},

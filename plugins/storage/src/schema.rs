@@ -19,12 +19,8 @@ pub fn section_schema() -> Value {
                 "additionalProperties": false,
                 "required": ["name", "size", "encryption", "provider", "accessMode"],
                 "properties": {
-                    "name": {
-                        "type": "string",
-                        "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
-                        "maxLength": 63
-                    },
-                    "size": {"type": "string", "minLength": 1},
+                    "name": {"type": "string", "format": "dns1123-label"},
+                    "size": {"type": "string", "format": "k8s-quantity"},
                     "encryption": {"enum": ["aes256"]},
                     "provider": {"enum": providers},
                     "accessMode": {"enum": ACCESS_MODES},

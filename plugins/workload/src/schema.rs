@@ -24,9 +24,9 @@ pub fn section_schema() -> Value {
         "additionalProperties": false,
         "required": ["image", "replicas", "name", "volume", "readOnly", "runAsUser", "resources"],
         "properties": {
-            "image": {"type": "string", "minLength": 1},
+            "image": {"type": "string", "format": "image-reference"},
             "replicas": {"type": "integer", "minimum": 1},
-            "name": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63},
+            "name": {"type": "string", "format": "dns1123-label"},
             "volume": {"type": "string", "minLength": 1},
             "mountPath": {"type": "string", "pattern": "^/"},
             "readOnly": {"type": "boolean"},
