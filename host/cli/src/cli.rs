@@ -227,7 +227,11 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
                 writeln!(
                     out,
                     "  {} by plugin {} {} from {}, {}",
-                    p.section, p.name, p.version, p.origin, p.digest
+                    p.section,
+                    p.name,
+                    shown(&p.version, text::CELL),
+                    p.origin,
+                    p.digest
                 )?;
             }
             Ok(exit::OK)
