@@ -181,10 +181,10 @@ fn check_labels(obj: &Value, r: &ObjectRef, params: &Params, out: &mut Vec<Findi
         .required_labels
         .iter()
         .filter(|key| {
-            !labels
+            labels
                 .and_then(|l| l.get(key.as_str()))
                 .and_then(Value::as_str)
-                .is_some_and(|v| !v.is_empty())
+                .is_none_or(str::is_empty)
         })
         .map(String::as_str)
         .collect();
