@@ -43,6 +43,36 @@ pub fn hostile_baseline_wasm() -> PathBuf {
     PathBuf::from(env!("HOSTILE_BASELINE_WASM"))
 }
 
+/// The example storage plugin `netapp-trident` (examples/plugins/netapp-trident), built by
+/// build.rs.
+pub fn netapp_trident_wasm() -> PathBuf {
+    PathBuf::from(env!("NETAPP_TRIDENT_WASM"))
+}
+
+/// The example baseline plugin `agency-rules` (examples/plugins/agency-rules), built by build.rs.
+pub fn agency_rules_wasm() -> PathBuf {
+    PathBuf::from(env!("AGENCY_RULES_WASM"))
+}
+
+/// The agency example's spec, as committed (examples/agency/spec.yml).
+pub fn agency_example() -> PathBuf {
+    root().join("examples/agency/spec.yml")
+}
+
+/// The agency example laid out as examples/README.md lays it out, in a fresh temporary
+/// directory: `spec` as `spec.yml` beside `plugins/netapp-trident.wasm` and
+/// `plugins/agency-rules.wasm`. Keep the directory alive while using the path.
+pub fn agency_project(spec: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).expect("plugins dir");
+    std::fs::copy(netapp_trident_wasm(), plugins.join("netapp-trident.wasm")).expect("copy");
+    std::fs::copy(agency_rules_wasm(), plugins.join("agency-rules.wasm")).expect("copy");
+    let path = dir.path().join("spec.yml");
+    std::fs::write(&path, spec).expect("write spec");
+    (dir, path)
+}
+
 /// One compiled-plugin cache for the whole test process. Entries are content-keyed and written
 /// atomically, so sharing it makes tests faster without making them depend on each other.
 pub fn cache_dir() -> &'static Path {

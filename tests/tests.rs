@@ -7,6 +7,7 @@ mod apply_dir;
 mod bench_apply;
 mod cache;
 mod capabilities;
+mod examples;
 mod hostile;
 mod kube;
 mod kube_server;

@@ -285,7 +285,9 @@ pub(crate) fn prepare(
                 Failure::Gate(_) => exit::BASELINE,
             };
             if let Failure::Gate(p) = &failure {
-                let _ = writeln!(err, "the baseline refused the spec ({} findings):", p.len());
+                let n = p.len();
+                let s = if n == 1 { "" } else { "s" };
+                let _ = writeln!(err, "the baseline refused the spec ({n} finding{s}):");
             }
             Err(report(err, failure.problems(), json, code))
         }

@@ -138,7 +138,8 @@ impl Plugins {
                     }
                     PluginLocation::File(path) => {
                         let at = |p: Problem| p.at_pointer(doc, role.pointer());
-                        let full = req.base.join(path);
+                        // `a/./b` reads `a/b`: the path is shown in output.
+                        let full: PathBuf = req.base.join(path).components().collect();
                         let source = match source_from_file(&full) {
                             Ok(s) => s,
                             Err(p) => {

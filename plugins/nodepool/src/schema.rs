@@ -4,7 +4,6 @@ use serde_json::{Value, json};
 
 use crate::render::{PROVIDERS, RUNTIMES};
 
-
 fn object_ref() -> Value {
     json!({
         "type": "object",

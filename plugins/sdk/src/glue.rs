@@ -1,20 +1,29 @@
 //! The macro that binds a [`crate::SectionPlugin`] to the WIT world `section-plugin`.
 
 /// Generates the WIT bindings for world `section-plugin` (from `../../wit`, relative to the
-/// plugin crate) and exports `$plugin` through them, converting the SDK's plain types into the
-/// generated WIT types. Only compiled for `wasm32`, so native builds and tests never see it.
+/// plugin crate, or from the directory given as `wit = "..."`) and exports `$plugin` through
+/// them, converting the SDK's plain types into the generated WIT types. Only compiled for
+/// `wasm32`, so native builds and tests never see it.
+///
+/// ```ignore
+/// hms_plugin_sdk::export_section_plugin!(MyPlugin);                       // plugins/<name>
+/// hms_plugin_sdk::export_section_plugin!(MyPlugin, wit = "../../../wit"); // deeper crates
+/// ```
 ///
 /// The calling crate must depend on `wit-bindgen`.
 #[macro_export]
 macro_rules! export_section_plugin {
     ($plugin:ty) => {
+        $crate::export_section_plugin!($plugin, wit = "../../wit");
+    };
+    ($plugin:ty, wit = $wit:tt) => {
         #[cfg(target_arch = "wasm32")]
         type HmsExportedPlugin = $plugin;
 
         #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code, missing_docs, clippy::all)]
         mod wit_glue {
-            wit_bindgen::generate!({ world: "section-plugin", path: "../../wit" });
+            wit_bindgen::generate!({ world: "section-plugin", path: $wit });
 
             use self::exports::hms::sys::section::Guest;
             use self::hms::sys::types::{
