@@ -343,3 +343,35 @@ fn a_kind_outside_the_storage_allow_list_needs_a_grant() {
         "2Ti"
     );
 }
+
+#[test]
+fn the_hosts_named_formats_judge_a_plugins_fields_with_the_hosts_messages() {
+    // `size` is `"format": "k8s-quantity"` in the plugin's schema: the host's quantity rule,
+    // with the same reason and hint the bundled storage section gets.
+    let text = agency_with("size: 1Ti", "size: 1TB");
+    let (_d, spec) = agency_project(&text);
+    let run = hms(&["validate", p(&spec)]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let at = location(&text, "1TB");
+    has(
+        &run,
+        &[
+            &format!(
+                "spec.yml:{at}: error[HMS-SECTION-SCHEMA]: `storage.volume.size` `1TB` is not a valid quantity"
+            ),
+            "hint: use `1T` (decimal) or `1Ti` (binary)",
+        ],
+    );
+    // A missing required field is reported at its parent.
+    let text = agency_with("    svm: svm_dcaa\n", "");
+    let (_d, spec) = agency_project(&text);
+    let run = hms(&["validate", p(&spec)]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let at = location(&text, "volume:");
+    has(
+        &run,
+        &[&format!(
+            "spec.yml:{at}: error[HMS-SECTION-SCHEMA]: missing required field `svm` in `storage.volume`"
+        )],
+    );
+}
