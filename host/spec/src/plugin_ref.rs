@@ -119,10 +119,7 @@ mod tests {
             assert!(PluginRef::parse(bad).is_err(), "{bad:?}");
         }
         let oci = format!("oci://ghcr.io/a/b@sha256:{hex}");
-        assert!(
-            PluginRef::parse(&oci)
-                .unwrap_err()
-                .contains("not supported yet")
-        );
+        let err = PluginRef::parse(&oci).expect_err("a registry reference");
+        assert!(err.contains("not supported yet"), "{err}");
     }
 }

@@ -1,9 +1,9 @@
 //! The hardened Deployment: restricted pod and container security contexts, the volume
 //! mount, probes, spreading over nodes and the node pool's selector.
 
+use hms_plugin_sdk::Ctx;
 use hms_plugin_sdk::labels::{self, Labels};
 use hms_plugin_sdk::object::{Scope, match_labels, metadata, object};
-use hms_plugin_sdk::{Ctx, Diagnostic};
 use serde_json::{Map, Value, json};
 
 /// The section's fields, read and checked.

@@ -18,7 +18,7 @@ pub fn render(section: &str, ctx: &Ctx) -> Output {
     let Some(w) = read(&v, &mut r) else {
         return Output::failed(r.into_errors());
     };
-    let mut diagnostics = check_volume(&w, ctx);
+    let diagnostics = check_volume(&w, ctx);
     let labels = labels::standard(&ctx.common_labels, w.name, COMPONENT);
     Output {
         manifests: vec![
