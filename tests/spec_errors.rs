@@ -291,3 +291,81 @@ fn a_spec_over_the_size_limit_is_refused() {
         .expect("sparse file");
     refused_file(&big, &["is larger than the limit of 4 MiB"]);
 }
+
+/// The network plugin owns its section: its schema (with the host's `cidr` and `dns1123-label`
+/// formats) gives the same messages, hints and locations the host's model used to.
+#[test]
+fn the_network_section_is_judged_by_its_plugin_with_the_same_quality() {
+    let cidr = "\"192.168.15.0/24\"";
+    refused(
+        &example_with(cidr, "192.168.15.1/24"),
+        "14:18",
+        &[
+            "`network.policy.ingressCIDR` `192.168.15.1/24` has host bits set",
+            "(plugin `network-policy`)",
+            "hint: use the network address `192.168.15.0/24`",
+        ],
+    );
+    refused(
+        &example_with(cidr, "10.0.0.1"),
+        "14:18",
+        &["has no prefix length", "add one, e.g. `10.0.0.1/32`"],
+    );
+    refused(
+        &example_with(cidr, "'fd00::1/64'"),
+        "14:18",
+        &["use the network address `fd00::/64`"],
+    );
+    refused(
+        &example_with("egress: \"deny-all\"", "egress: deny-al"),
+        "15:13",
+        &[
+            "`network.policy.egress` cannot be `deny-al`",
+            "did you mean `deny-all`?",
+        ],
+    );
+    refused(
+        &example_with("name: dcaa-isolated", "name: dcaa_isolated"),
+        "13:11",
+        &["found '_'"],
+    );
+    refused(
+        &example_with(
+            "    egress: \"deny-all\"\n",
+            "    egress: \"deny-all\"\n    allowDSN: true\n",
+        ),
+        "16:5",
+        &[
+            "unknown field `allowDSN` in `network.policy`",
+            "did you mean `allowDNS`?",
+        ],
+    );
+    refused(
+        &example_with(&format!("    ingressCIDR: {cidr}\n"), ""),
+        "12:3",
+        &["missing required field `ingressCIDR` in `network.policy`"],
+    );
+}
+
+/// Errors the host's model finds and errors a plugin's schema finds are reported together,
+/// in file order.
+#[test]
+fn every_error_at_once_whoever_owns_the_field() {
+    let text = example_with("count: 10", "count: 0")
+        .replace("\"192.168.15.0/24\"", "192.168.15.1/24")
+        .replace("replicas: 10", "replicas: 0");
+    let (run, path) = validate_text(&text);
+    assert_eq!(run.code, 3, "{run:?}");
+    let at: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with(&path))
+        .map(|l| {
+            &l[path.len()
+                ..l[path.len()..]
+                    .find(": ")
+                    .map_or(l.len(), |i| path.len() + i)]
+        })
+        .collect();
+    assert_eq!(at, [":3:10", ":14:18", ":18:13"], "{run:?}");
+}

@@ -343,7 +343,32 @@ fn load_spec(
     let doc = if done {
         first
     } else {
-        hms_spec::load_with(spec, &custom).map_err(|e| spec_error(&e, err))?
+        match hms_spec::load_with(spec, &custom) {
+            Ok(doc) => doc,
+            Err(e) => {
+                // `first` is the envelope here (the typed parse failed). The sections kept as
+                // written are judged by their plugins' schemas now too, so every error of the
+                // spec is reported at once, in file order.
+                let mut problems = Problem::from_spec(&e);
+                for s in sections {
+                    let owned = custom.contains(&s) || s == Section::Network;
+                    if let (true, Some(json), Some(plugin)) =
+                        (owned, first.spec.section_json(s), set.get(s))
+                    {
+                        let root = format!("/{}", s.key());
+                        problems.extend(crate::schema::validate(
+                            &first,
+                            &root,
+                            s.key(),
+                            plugin,
+                            &json,
+                        ));
+                    }
+                }
+                problems.sort_by_key(Problem::position);
+                return Err(report(err, &problems, json, exit::SPEC));
+            }
+        }
     };
     Ok((doc, set))
 }

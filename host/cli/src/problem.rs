@@ -68,6 +68,14 @@ impl Problem {
         self
     }
 
+    /// (line, column) of the location, for sorting problems into file order; (0, 0) without one.
+    pub fn position(&self) -> (usize, usize) {
+        let mut parts = self.location.as_deref().unwrap_or("").rsplit(':');
+        let column = parts.next().and_then(|c| c.parse().ok()).unwrap_or(0);
+        let line = parts.next().and_then(|l| l.parse().ok()).unwrap_or(0);
+        (line, column)
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

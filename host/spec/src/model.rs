@@ -18,7 +18,6 @@ pub struct Spec {
     pub namespace: String,
     pub node_pool: Option<NodePool>,
     pub storage: Option<Storage>,
-    pub network: Option<Network>,
     pub workload: Option<Workload>,
     /// Sections kept as written, for plugins that own their fields.
     pub custom: BTreeMap<Section, serde_json::Value>,
@@ -146,23 +145,6 @@ pub struct Ceph {
     pub pool: String,
 }
 
-/// `network`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Network {
-    pub policy: Policy,
-}
-
-/// `network.policy`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Policy {
-    pub name: String,
-    #[serde(rename = "ingressCIDR")]
-    pub ingress_cidr: String,
-    pub egress: String,
-    #[serde(rename = "allowDNS")]
-    pub allow_dns: bool,
-}
-
 /// `workload`. `volume` is `none` when nothing is mounted; then `mountPath` is absent.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -212,8 +194,8 @@ pub(crate) mod raw {
         pub node_pool: Option<Given<NodePool>>,
         #[serde(default, deserialize_with = "storage")]
         pub storage: Option<Given<Storage>>,
-        #[serde(default, deserialize_with = "network")]
-        pub network: Option<Given<Network>>,
+        /// Always as written: the network plugin owns its section.
+        pub network: Option<serde_json::Value>,
         #[serde(default, deserialize_with = "workload")]
         pub workload: Option<Given<Workload>>,
         #[serde(default, deserialize_with = "baselines")]
@@ -276,10 +258,6 @@ pub(crate) mod raw {
 
     fn storage<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<Given<Storage>>, D::Error> {
         section(crate::Section::Storage, d)
-    }
-
-    fn network<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<Given<Network>>, D::Error> {
-        section(crate::Section::Network, d)
     }
 
     fn workload<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<Given<Workload>>, D::Error> {
@@ -359,23 +337,6 @@ pub(crate) mod raw {
         #[serde(rename = "fsName")]
         pub fs_name: Option<String>,
         pub pool: Option<String>,
-    }
-
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Network {
-        pub policy: Option<Policy>,
-    }
-
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Policy {
-        pub name: Option<String>,
-        #[serde(rename = "ingressCIDR")]
-        pub ingress_cidr: Option<String>,
-        pub egress: Option<String>,
-        #[serde(rename = "allowDNS")]
-        pub allow_dns: Option<bool>,
     }
 
     #[derive(Debug, Deserialize)]

@@ -2,7 +2,7 @@
 
 use crate::Section;
 use crate::check::Ctx;
-use crate::model::{Ceph, CpuMemory, Network, Policy, Resources, Storage, Volume, Workload, raw};
+use crate::model::{Ceph, CpuMemory, Resources, Storage, Volume, Workload, raw};
 use crate::names::dns1123_label_reason;
 
 const STORAGE_PROVIDERS: &[&str] = &["cephfs", "ceph-rbd", "aws-ebs", "aws-efs", "azure-file"];
@@ -15,7 +15,6 @@ const ACCESS_MODES: &[&str] = &[
     "ReadWriteOncePod",
 ];
 const ENCRYPTIONS: &[&str] = &["aes256"];
-const EGRESS: &[&str] = &["deny-all"];
 
 pub(crate) fn storage(cx: &mut Ctx<'_>, s: &raw::Storage) -> Option<Storage> {
     const S: Section = Section::Storage;
@@ -107,45 +106,6 @@ pub(crate) fn storage(cx: &mut Ctx<'_>, s: &raw::Storage) -> Option<Storage> {
             ceph,
         },
     })
-}
-
-pub(crate) fn network(cx: &mut Ctx<'_>, n: &raw::Network) -> Option<Network> {
-    const S: Section = Section::Network;
-    let p = match &n.policy {
-        Some(p) => p,
-        None => {
-            cx.required(S, "", "policy", None);
-            return None;
-        }
-    };
-    let name = cx.required(S, "/policy", "name", p.name.as_deref());
-    let name_ok = name.is_some_and(|n| cx.label(S, "/policy/name", n));
-    let cidr = cx.required(S, "/policy", "ingressCIDR", p.ingress_cidr.as_deref());
-    let cidr_ok = cidr.is_some_and(|c| check_cidr(cx, c));
-    let egress = p.egress.as_deref().unwrap_or("deny-all");
-    let egress_ok = cx.choice(S, "/policy/egress", egress, EGRESS);
-    if !(name_ok && cidr_ok && egress_ok) {
-        return None;
-    }
-    Some(Network {
-        policy: Policy {
-            name: name?.to_string(),
-            ingress_cidr: cidr?.to_string(),
-            egress: egress.to_string(),
-            allow_dns: p.allow_dns.unwrap_or(false),
-        },
-    })
-}
-
-fn check_cidr(cx: &mut Ctx<'_>, c: &str) -> bool {
-    match crate::formats::cidr(c) {
-        Ok(()) => true,
-        Err(e) => {
-            let msg = format!("`network.policy.ingressCIDR` `{c}` {}", e.reason);
-            cx.err(Section::Network, "/policy/ingressCIDR", msg, e.hint);
-            false
-        }
-    }
 }
 
 /// The workload's name: `name`, else the last path part of the image repository.

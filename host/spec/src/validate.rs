@@ -104,14 +104,10 @@ pub(crate) fn validate(raw: &raw::Spec, src: &Source) -> Result<Spec, Vec<SpecEr
         }
         None => None,
     };
-    let network = match &raw.network {
-        Some(Given::Typed(n)) => sections::network(&mut cx, n),
-        Some(Given::AsWritten(v)) => {
-            keep(Section::Network, v);
-            None
-        }
-        None => None,
-    };
+    // The network plugin owns its whole section (fields, defaults, checks): kept as written.
+    if let Some(v) = &raw.network {
+        keep(Section::Network, v);
+    }
     let volume_name = raw.storage.as_ref().and_then(|s| match s {
         Given::Typed(s) => s.volume.as_ref().and_then(|v| v.name.as_deref()),
         Given::AsWritten(_) => s.written_str("/volume/name"),
@@ -134,7 +130,6 @@ pub(crate) fn validate(raw: &raw::Spec, src: &Source) -> Result<Spec, Vec<SpecEr
             namespace,
             node_pool,
             storage,
-            network,
             workload,
             custom,
             baselines,

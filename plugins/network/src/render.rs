@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 const API: &str = "networking.k8s.io/v1";
 const COMPONENT: &str = "network-policy";
+/// The only egress rule, and the default.
+pub const EGRESS: &str = "deny-all";
 
 /// Renders the section text; a malformed section gives error diagnostics, never a panic.
 pub fn render(section: &str, ctx: &Ctx) -> Output {
@@ -16,7 +18,10 @@ pub fn render(section: &str, ctx: &Ctx) -> Output {
     };
     let name = r.str(&v, "/policy/name");
     let cidr = r.str(&v, "/policy/ingressCIDR");
-    let _egress = r.one_of(&v, "/policy/egress", &["deny-all"]);
+    // The section arrives as written: the defaults are this plugin's (published in its schema).
+    if r.opt_str(&v, "/policy/egress").is_some() {
+        r.one_of(&v, "/policy/egress", &[EGRESS]);
+    }
     let allow_dns = r.bool_or(&v, "/policy/allowDNS", false);
     let (Some(name), Some(cidr), true) = (name, cidr, r.ok()) else {
         return Output::failed(r.into_errors());

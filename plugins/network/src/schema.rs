@@ -1,4 +1,5 @@
-//! JSON Schema (draft 2020-12) of the defaulted `network` section (docs/spec.md).
+//! JSON Schema (draft 2020-12) of the `network` section as written (docs/spec.md): this plugin
+//! owns the section, its defaults included.
 
 use serde_json::{Value, json};
 
@@ -14,12 +15,12 @@ pub fn section_schema() -> Value {
             "policy": {
                 "type": "object",
                 "additionalProperties": false,
-                "required": ["name", "ingressCIDR", "egress", "allowDNS"],
+                "required": ["name", "ingressCIDR"],
                 "properties": {
                     "name": {"type": "string", "format": "dns1123-label"},
                     "ingressCIDR": {"type": "string", "format": "cidr"},
-                    "egress": {"enum": ["deny-all"]},
-                    "allowDNS": {"type": "boolean"}
+                    "egress": {"enum": [crate::render::EGRESS], "default": crate::render::EGRESS},
+                    "allowDNS": {"type": "boolean", "default": false}
                 }
             }
         }

@@ -97,3 +97,20 @@ fn metadata_is_complete() {
         false
     );
 }
+
+#[test]
+fn the_section_as_written_gets_this_plugins_defaults() {
+    // The host hands the section over as written: egress and allowDNS are defaulted here.
+    let out = render(json!({"policy": {"name": "np", "ingressCIDR": "10.0.0.0/8"}}));
+    assert!(!out.has_errors());
+    assert_eq!(out.manifests.len(), 1, "deny-all egress, no DNS policy");
+    assert_eq!(out.manifests[0]["spec"]["egress"], json!([]));
+    let schema = crate::schema::section_schema();
+    let policy = &schema["properties"]["policy"]["properties"];
+    assert_eq!(policy["egress"]["default"], "deny-all");
+    assert_eq!(policy["allowDNS"]["default"], false);
+    let out = render(
+        json!({"policy": {"name": "np", "ingressCIDR": "10.0.0.0/8", "egress": "allow-all"}}),
+    );
+    assert!(out.has_errors());
+}
