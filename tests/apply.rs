@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::kube::Cluster;
 use crate::support::{self, Run};
 
+mod crds;
 mod large;
 mod reliability;
 
@@ -75,7 +76,7 @@ pub(super) fn status_until_ready(cluster: &Cluster) -> Run {
     last
 }
 
-fn part_of(v: &Value) -> Option<&str> {
+pub(super) fn part_of(v: &Value) -> Option<&str> {
     v["metadata"]["labels"]["applyset.kubernetes.io/part-of"].as_str()
 }
 
@@ -329,7 +330,7 @@ fn a_policy_that_is_no_longer_rendered_is_pruned_and_nothing_else() {
 
 /// Runs kubectl against the cluster (with `body` as `-f FILE` unless it is null) and returns its
 /// stdout; fails the test with kubectl's stderr when kubectl fails.
-fn kubectl_ok(cluster: &Cluster, args: &[&str], body: &Value) -> String {
+pub(super) fn kubectl_ok(cluster: &Cluster, args: &[&str], body: &Value) -> String {
     use crate::kube::client::{kubectl, ok};
     let file = cluster.scratch().join("kubectl-body.json");
     let file = file.display().to_string();

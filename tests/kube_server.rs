@@ -255,6 +255,169 @@ fn kubectl_discovers_the_installed_crds() {
     );
 }
 
+/// A namespaced CRD `widgets.example.hms.io` (kind Widget, v1), as JSON.
+pub fn widget_crd() -> Value {
+    json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.hms.io"},
+        "spec": {
+            "group": "example.hms.io", "scope": "Namespaced",
+            "names": {"kind": "Widget", "plural": "widgets", "singular": "widget"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object",
+                    "x-kubernetes-preserve-unknown-fields": true}}}],
+        },
+    })
+}
+
+const CRD_PATH: &str = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+
+fn established(crd: &Value) -> bool {
+    crd["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == "Established" && c["status"] == "True")
+    })
+}
+
+#[test]
+fn an_applied_crd_is_established_served_and_gone_with_its_objects() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().expect("temp");
+    let kc = server.kubeconfig(dir.path());
+    assert_eq!(
+        call(&server, "GET", "/apis/example.hms.io/v1", "", "").status,
+        404
+    );
+    let file = dir.path().join("crd.json");
+    std::fs::write(&file, widget_crd().to_string()).expect("write");
+    let file = file.to_str().expect("utf-8");
+    ok(kubectl(&kc, &["apply", "--server-side", "-f", file]));
+    let crd = server
+        .get(
+            "apiextensions.k8s.io",
+            "customresourcedefinitions",
+            "",
+            "widgets.example.hms.io",
+        )
+        .expect("stored");
+    assert!(established(&crd), "{crd}");
+    let names_accepted = crd["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == "NamesAccepted" && c["status"] == "True")
+    });
+    assert!(names_accepted, "{crd}");
+    assert_eq!(crd["status"]["acceptedNames"]["kind"], "Widget", "{crd}");
+
+    // Discovery and the REST paths serve the new kind, for kubectl too.
+    let groups = call(&server, "GET", "/apis", "", "");
+    assert!(
+        groups.body["groups"]
+            .as_array()
+            .is_some_and(|g| g.iter().any(|g| g["name"] == "example.hms.io")),
+        "{}",
+        groups.body
+    );
+    let list = call(&server, "GET", "/apis/example.hms.io/v1", "", "");
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert_eq!(list.body["resources"][0]["kind"], "Widget", "{}", list.body);
+    assert_eq!(
+        list.body["resources"][0]["namespaced"], true,
+        "{}",
+        list.body
+    );
+    let w = json!({"apiVersion": "example.hms.io/v1", "kind": "Widget",
+        "metadata": {"name": "w1", "namespace": "default"}, "spec": {"size": 1}});
+    let r = call(
+        &server,
+        "PATCH",
+        "/apis/example.hms.io/v1/namespaces/default/widgets/w1?fieldManager=t",
+        APPLY,
+        &w.to_string(),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let out = ok(kubectl(
+        &kc,
+        &["get", "widgets", "-n", "default", "-o", "name"],
+    ));
+    assert_eq!(out.trim(), "widget.example.hms.io/w1");
+    // A second apply of the CRD keeps its status and changes nothing.
+    let rv = server.resource_version();
+    ok(kubectl(&kc, &["apply", "--server-side", "-f", file]));
+    assert_eq!(
+        server.resource_version(),
+        rv,
+        "a no-op apply writes nothing"
+    );
+
+    // Deleting the CRD stops serving the kind and deletes its objects.
+    ok(kubectl(&kc, &["delete", "crd", "widgets.example.hms.io"]));
+    assert!(
+        server
+            .get("example.hms.io", "widgets", "default", "w1")
+            .is_none()
+    );
+    assert_eq!(
+        call(&server, "GET", "/apis/example.hms.io/v1", "", "").status,
+        404
+    );
+    let r = call(
+        &server,
+        "GET",
+        "/apis/example.hms.io/v1/namespaces/default/widgets",
+        "",
+        "",
+    );
+    assert_eq!(r.status, 404, "{}", r.body);
+}
+
+#[test]
+fn a_crd_can_take_a_while_to_be_established() {
+    let server = TestServer::start_with(crate::kube::ServerConfig {
+        crd_establish_delay: std::time::Duration::from_millis(200),
+        ..Default::default()
+    });
+    let r = call(
+        &server,
+        "PATCH",
+        &format!("{CRD_PATH}/widgets.example.hms.io?fieldManager=t"),
+        APPLY,
+        &widget_crd().to_string(),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    // Stored as installing (the answer is the stored object): not served yet.
+    assert!(!established(&r.body), "{}", r.body);
+    let installing = r.body["status"]["conditions"]
+        .as_array()
+        .is_some_and(|c| c.iter().any(|c| c["reason"] == "Installing"));
+    assert!(installing, "{}", r.body);
+    // A dry run does not write a status.
+    let dry = call(
+        &server,
+        "PATCH",
+        &format!("{CRD_PATH}/gadgets.example.hms.io?fieldManager=t&dryRun=All"),
+        APPLY,
+        &widget_crd()
+            .to_string()
+            .replace("widgets.example", "gadgets.example"),
+    );
+    assert_eq!(dry.status, 201, "{}", dry.body);
+    assert!(dry.body["status"].is_null(), "{}", dry.body);
+    // Polling the CRD (as apply does) sees it established once the delay is over, and only
+    // then is its kind served.
+    eventually(|| {
+        let crd = call(
+            &server,
+            "GET",
+            &format!("{CRD_PATH}/widgets.example.hms.io"),
+            "",
+            "",
+        );
+        established(&crd.body).then_some(())
+    });
+    let list = call(&server, "GET", "/apis/example.hms.io/v1", "", "");
+    assert_eq!(list.status, 200, "{}", list.body);
+}
+
 #[test]
 fn kubectl_get_watch_sees_a_new_object() {
     let server = TestServer::start();

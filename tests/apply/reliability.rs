@@ -23,7 +23,11 @@ fn converges_creating_the_one_left(cluster: &Cluster) {
 
 /// Runs `hms-sys ARGS` as a child process and sends it a real SIGINT once `reached` holds
 /// (polled, at most two minutes: a guard, not a timing assertion); returns what it did.
-fn interrupt_when(args: &[String], reached: impl Fn() -> bool, what: &str) -> support::Run {
+pub(super) fn interrupt_when(
+    args: &[String],
+    reached: impl Fn() -> bool,
+    what: &str,
+) -> support::Run {
     let child = support::spawn_hms(args);
     let pid = child.id().to_string();
     for _ in 0..6000 {

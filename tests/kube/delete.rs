@@ -1,4 +1,4 @@
-//! DELETE of one object (a namespace takes its objects with it) and of a collection.
+//! DELETE of one object (a namespace or a CRD takes its objects with it) and of a collection.
 
 use serde_json::{Value, json};
 
@@ -19,6 +19,11 @@ pub fn delete(shared: &Shared, req: &Request, t: &Target, name: &str) -> Respons
     if t.rt.group.is_empty() && t.rt.plural == "namespaces" {
         let doomed: Vec<Key> = store.keys_in_namespace(name);
         for k in doomed {
+            store.delete(&k);
+        }
+    }
+    if super::crds::is_crd(t.rt) {
+        for k in super::crds::objects_of(&store, &obj) {
             store.delete(&k);
         }
     }

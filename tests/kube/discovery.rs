@@ -1,5 +1,6 @@
-//! The kinds the test server knows (core kinds hms-sys emits plus the CRDs in
-//! `shared/testdata/crds`) and the discovery documents built from them.
+//! The kinds the test server knows (core kinds hms-sys emits, the CRDs in
+//! `shared/testdata/crds`, and CRDs established at run time: `crds.rs`) and the discovery
+//! documents built from them.
 
 use std::path::Path;
 
@@ -130,52 +131,58 @@ pub fn load_crds(dir: &Path) -> Vec<(ResourceType, Value)> {
         if crd["kind"] != "CustomResourceDefinition" {
             continue;
         }
-        let spec = &crd["spec"];
-        let names = &spec["names"];
-        let strs = |v: &Value| -> Vec<String> {
-            v.as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let mut versions: Vec<(bool, String)> = spec["versions"]
-            .as_array()
-            .map(|vs| {
-                vs.iter()
-                    .filter(|v| v["served"].as_bool().unwrap_or(false))
-                    .filter_map(|v| {
-                        Some((
-                            v["storage"].as_bool().unwrap_or(false),
-                            v["name"].as_str()?.to_string(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        // The storage version first: discovery lists the preferred version first.
-        versions.sort_by_key(|(storage, _)| !*storage);
-        let kind = names["kind"].as_str().unwrap_or_default().to_string();
-        let rt = ResourceType {
-            group: spec["group"].as_str().unwrap_or_default().into(),
-            versions: versions.into_iter().map(|(_, v)| v).collect(),
-            singular: names["singular"]
-                .as_str()
-                .map(String::from)
-                .unwrap_or_else(|| kind.to_lowercase()),
-            kind,
-            plural: names["plural"].as_str().unwrap_or_default().into(),
-            namespaced: spec["scope"] == "Namespaced",
-            short_names: strs(&names["shortNames"]),
-            categories: strs(&names["categories"]),
-        };
-        if !rt.plural.is_empty() && !rt.versions.is_empty() {
+        if let Some(rt) = from_crd(&crd) {
             out.push((rt, crd));
         }
     }
     out
+}
+
+/// The resource type a CRD serves (its served versions, the storage version first), or `None`
+/// when it names no plural or serves no version.
+pub fn from_crd(crd: &Value) -> Option<ResourceType> {
+    let spec = &crd["spec"];
+    let names = &spec["names"];
+    let strs = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut versions: Vec<(bool, String)> = spec["versions"]
+        .as_array()
+        .map(|vs| {
+            vs.iter()
+                .filter(|v| v["served"].as_bool().unwrap_or(false))
+                .filter_map(|v| {
+                    Some((
+                        v["storage"].as_bool().unwrap_or(false),
+                        v["name"].as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // The storage version first: discovery lists the preferred version first.
+    versions.sort_by_key(|(storage, _)| !*storage);
+    let kind = names["kind"].as_str().unwrap_or_default().to_string();
+    let rt = ResourceType {
+        group: spec["group"].as_str().unwrap_or_default().into(),
+        versions: versions.into_iter().map(|(_, v)| v).collect(),
+        singular: names["singular"]
+            .as_str()
+            .map(String::from)
+            .unwrap_or_else(|| kind.to_lowercase()),
+        kind,
+        plural: names["plural"].as_str().unwrap_or_default().into(),
+        namespaced: spec["scope"] == "Namespaced",
+        short_names: strs(&names["shortNames"]),
+        categories: strs(&names["categories"]),
+    };
+    (!rt.plural.is_empty() && !rt.versions.is_empty()).then_some(rt)
 }
 
 /// `/api`

@@ -18,6 +18,10 @@
 //!   `/scale` subresources, and the OpenAPI v3 stubs kubectl probes before `apply`.
 //! - Controllers ([`ServerConfig::controller_delay`]): Deployments get Ready pods and status,
 //!   PVCs bind, MachineDeployments and NodePools get Nodes that become Ready.
+//! - CRDs written at run time (`crds.rs`): a stored CustomResourceDefinition gets
+//!   `NamesAccepted=True` and `Established=True` (at once, or after
+//!   [`ServerConfig::crd_establish_delay`]); once established its kind is in discovery and served
+//!   like the CRDs from files; deleting it stops serving the kind and deletes its objects.
 //! - Faults ([`TestServer::faults`]), latency ([`TestServer::set_latency`]) and a request log
 //!   ([`TestServer::requests`]).
 //!
@@ -45,6 +49,7 @@
 mod apply;
 pub mod client;
 mod controllers;
+mod crds;
 mod delete;
 mod discovery;
 mod faults;

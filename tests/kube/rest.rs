@@ -203,11 +203,22 @@ fn namespace_missing(store: &Inner, t: &Target) -> Option<Response> {
     Some(Response::json(404, &s))
 }
 
-/// Stores `obj` unless this is a dry run, where the would-be object is returned.
-fn write(store: &mut Inner, req: &Request, t: &Target, key: &Key, obj: Value) -> Value {
+/// Stores `obj` unless this is a dry run, where the would-be object is returned. A CRD stored
+/// gets its status (`crds.rs`).
+fn write(
+    shared: &Shared,
+    store: &mut Inner,
+    req: &Request,
+    t: &Target,
+    key: &Key,
+    mut obj: Value,
+) -> Value {
     if dry_run(req) {
         t.present(store.preview(key, obj))
     } else {
+        if super::crds::is_crd(t.rt) {
+            super::crds::on_write(shared, key, &mut obj);
+        }
         t.present(store.put(key, obj))
     }
 }
@@ -250,7 +261,7 @@ fn create(shared: &Shared, req: &Request, t: &Target) -> Response {
         m.remove("status");
     }
     apply::record_update(None, &mut obj, &manager(req), &t.gv());
-    Response::json(201, &write(&mut store, req, t, &key, obj))
+    Response::json(201, &write(shared, &mut store, req, t, &key, obj))
 }
 
 /// `new` replaces `old`, keeping what the path may not change (status, or all but status).
@@ -294,7 +305,7 @@ fn update(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
     let mut new = t.present(combine(t, &old, obj));
     new["metadata"]["managedFields"] = old["metadata"]["managedFields"].clone();
     apply::record_update(Some(&old), &mut new, &manager(req), &t.gv());
-    Response::json(200, &write(&mut store, req, t, &key, new))
+    Response::json(200, &write(shared, &mut store, req, t, &key, new))
 }
 
 fn patch(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
@@ -390,7 +401,7 @@ fn patch(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
         }
     };
     let created = old.is_none();
-    let obj = write(&mut store, req, t, &key, t.present(new));
+    let obj = write(shared, &mut store, req, t, &key, t.present(new));
     Response::json(if created { 201 } else { 200 }, &obj)
 }
 

@@ -5,9 +5,9 @@ use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -30,6 +30,9 @@ pub struct ServerConfig {
     pub latency: Duration,
     /// Where the CRDs to install are (`*.yaml`); default `shared/testdata/crds`.
     pub crd_dir: PathBuf,
+    /// How long a CRD written at run time stays `Established=False` (`Installing`) before it is
+    /// established and its kind served; zero (the default): established as it is stored.
+    pub crd_establish_delay: Duration,
 }
 
 impl Default for ServerConfig {
@@ -40,6 +43,7 @@ impl Default for ServerConfig {
             node_ready_delay: Duration::from_millis(50),
             latency: Duration::ZERO,
             crd_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/crds"),
+            crd_establish_delay: Duration::ZERO,
         }
     }
 }
@@ -47,7 +51,12 @@ impl Default for ServerConfig {
 /// State shared by the connection threads and the controllers.
 pub struct Shared {
     pub store: Store,
-    pub types: Vec<ResourceType>,
+    /// The served kinds: the builtins, the CRDs from files, and CRDs established at run time
+    /// (`crds.rs`). Read it through [`Shared::types`] and [`Shared::resource`] (copies), never
+    /// while holding the store's lock: a CRD write updates it from inside the store.
+    types: Arc<RwLock<Vec<ResourceType>>>,
+    /// CRDs written at run time, established at the given instant (`crds.rs`).
+    pub establishing: Mutex<Vec<(Instant, Key)>>,
     pub faults: Faults,
     pub log: Mutex<Vec<Logged>>,
     pub latency_us: AtomicU64,
@@ -58,10 +67,20 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn resource(&self, group: &str, version: &str, plural: &str) -> Option<&ResourceType> {
-        self.types.iter().find(|t| {
-            t.group == group && t.plural == plural && t.versions.iter().any(|v| v == version)
-        })
+    pub fn resource(&self, group: &str, version: &str, plural: &str) -> Option<ResourceType> {
+        self.types
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|t| {
+                t.group == group && t.plural == plural && t.versions.iter().any(|v| v == version)
+            })
+            .cloned()
+    }
+
+    /// Every served kind, as of now.
+    pub fn types(&self) -> Vec<ResourceType> {
+        self.types.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -84,9 +103,11 @@ impl TestServer {
         let mut types = discovery::builtins();
         let crds = discovery::load_crds(&config.crd_dir);
         types.extend(crds.iter().map(|(t, _)| t.clone()));
+        let types = Arc::new(RwLock::new(types));
         let shared = Arc::new(Shared {
             store: Store::default(),
-            types,
+            types: types.clone(),
+            establishing: Mutex::new(Vec::new()),
             faults: Faults::default(),
             log: Mutex::new(Vec::new()),
             latency_us: AtomicU64::new(config.latency.as_micros() as u64),
@@ -117,6 +138,8 @@ impl TestServer {
                     json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
                 );
             }
+            let now = store.resource_version();
+            store.subscribe(Some(now), super::crds::track(types));
         }
         let controllers = shared
             .config
@@ -327,6 +350,7 @@ fn handle(shared: &Shared, req: &Request) -> Response {
     if latency > 0 {
         std::thread::sleep(Duration::from_micros(latency));
     }
+    super::crds::establish_due(shared);
     if let Some(fault) = shared.faults.take(&req.method, &req.path) {
         if fault == super::faults::Fault::Hang {
             return shared.faults.hold(&shared.shutdown);
@@ -345,7 +369,8 @@ fn route(shared: &Shared, req: &Request) -> Response {
         .split('/')
         .filter(|s| !s.is_empty())
         .collect();
-    let types = &shared.types;
+    // A copy of the served kinds, for the discovery documents only.
+    let types = || shared.types();
     let not_found = || {
         Response::json(
             404,
@@ -369,17 +394,18 @@ fn route(shared: &Shared, req: &Request) -> Response {
         ["api"] if get => {
             return Response::json(200, &discovery::core_versions(&shared.addr.to_string()));
         }
-        ["apis"] if get => return Response::json(200, &discovery::group_list(types)),
+        ["apis"] if get => return Response::json(200, &discovery::group_list(&types())),
         ["apis", g] if get => {
-            return discovery::group(types, g).map_or_else(not_found, |v| Response::json(200, &v));
+            return discovery::group(&types(), g)
+                .map_or_else(not_found, |v| Response::json(200, &v));
         }
-        ["openapi", "v3"] if get => return Response::json(200, &discovery::openapi_root(types)),
+        ["openapi", "v3"] if get => return Response::json(200, &discovery::openapi_root(&types())),
         ["openapi", "v3", "api", v] if get => {
-            return discovery::openapi_group_version(types, "", v)
+            return discovery::openapi_group_version(&types(), "", v)
                 .map_or_else(not_found, |d| Response::json(200, &d));
         }
         ["openapi", "v3", "apis", g, v] if get => {
-            return discovery::openapi_group_version(types, g, v)
+            return discovery::openapi_group_version(&types(), g, v)
                 .map_or_else(not_found, |d| Response::json(200, &d));
         }
         ["api", v, rest @ ..] => ("", *v, rest),
@@ -390,7 +416,7 @@ fn route(shared: &Shared, req: &Request) -> Response {
         if !get {
             return Response::json(405, &status(405, "MethodNotAllowed", "method not allowed"));
         }
-        return discovery::resource_list(types, group, version)
+        return discovery::resource_list(&types(), group, version)
             .map_or_else(not_found, |v| Response::json(200, &v));
     }
     let (namespace, rest) = match rest {
@@ -411,7 +437,7 @@ fn route(shared: &Shared, req: &Request) -> Response {
         return not_found();
     };
     let target = rest::Target {
-        rt,
+        rt: &rt,
         version,
         namespace,
         name: rest.get(1).copied(),

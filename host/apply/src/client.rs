@@ -47,39 +47,71 @@ pub async fn connect(target: &Target) -> Result<Client, Error> {
     Client::try_from(config).map_err(|e| bad(&e))
 }
 
-/// Kinds the cluster serves, resolved once per operation through discovery.
+/// Kinds the cluster serves, resolved through discovery: once per operation, and again for the
+/// groups of CRDs the operation itself installs ([`Kinds::refresh`]).
 pub struct Kinds {
     discovery: Discovery,
+    /// The latest [`Kinds::refresh`], consulted first.
+    refreshed: Option<Discovery>,
+}
+
+/// Discovery for `groups` (the `groups` of `Kind.group` spellings, plus the core group when
+/// `core`), with our retries.
+async fn discovery(
+    client: &Client,
+    group_kinds: &BTreeSet<String>,
+    core: bool,
+) -> Result<Discovery, Error> {
+    let groups: BTreeSet<String> = group_kinds
+        .iter()
+        .map(|gk| crate::applyset::split_group_kind(gk).0)
+        .chain(core.then(String::new))
+        .collect();
+    let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+    retry("discovery", || {
+        Discovery::new(client.clone()).filter(&groups).run()
+    })
+    .await
 }
 
 impl Kinds {
     /// Runs discovery for the groups of `group_kinds` (`Kind.group` spellings).
     pub async fn discover(client: &Client, group_kinds: &BTreeSet<String>) -> Result<Kinds, Error> {
-        let groups: BTreeSet<String> = group_kinds
-            .iter()
-            .map(|gk| crate::applyset::split_group_kind(gk).0)
-            .chain([String::new()])
-            .collect();
-        let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
-        let discovery = retry("discovery", || {
-            Discovery::new(client.clone()).filter(&groups).run()
+        Ok(Kinds {
+            discovery: discovery(client, group_kinds, true).await?,
+            refreshed: None,
         })
-        .await?;
-        Ok(Kinds { discovery })
+    }
+
+    /// Runs discovery again for the groups of `group_kinds` (kinds whose CRDs were just
+    /// established); its answer takes precedence over earlier ones for those groups.
+    pub async fn refresh(
+        &mut self,
+        client: &Client,
+        group_kinds: &BTreeSet<String>,
+    ) -> Result<(), Error> {
+        self.refreshed = Some(discovery(client, group_kinds, false).await?);
+        Ok(())
+    }
+
+    /// Newest answer first.
+    fn answers(&self) -> impl Iterator<Item = &Discovery> {
+        self.refreshed.iter().chain([&self.discovery])
     }
 
     /// The resource of an object's group/version/kind.
     pub fn resolve(&self, r: &ObjectRef) -> Result<(ApiResource, ApiCapabilities), Error> {
         let gvk = kube::core::GroupVersionKind::gvk(&r.group, &r.version, &r.kind);
-        self.discovery
-            .resolve_gvk(&gvk)
+        self.answers()
+            .find_map(|d| d.resolve_gvk(&gvk))
             .ok_or_else(|| Error::UnknownKind(format!("{}/{} {}", r.group, r.version, r.kind)))
     }
 
     /// The preferred resource of a group-kind, if the cluster serves it.
     pub fn resolve_group_kind(&self, gk: &str) -> Option<(ApiResource, ApiCapabilities)> {
         let (group, kind) = crate::applyset::split_group_kind(gk);
-        self.discovery.get(&group)?.recommended_kind(&kind)
+        self.answers()
+            .find_map(|d| d.get(&group)?.recommended_kind(&kind))
     }
 }
 
@@ -223,9 +255,9 @@ pub fn group_kinds<'a>(refs: impl IntoIterator<Item = &'a ObjectRef>) -> BTreeSe
     refs.into_iter().map(ObjectRef::group_kind).collect()
 }
 
-/// Objects by step, in step order.
-pub fn steps<T: Clone>(items: &[(u8, T)]) -> Vec<Vec<T>> {
-    let mut by: BTreeMap<u8, Vec<T>> = BTreeMap::new();
+/// Objects by step (the key: lower first), in step order.
+pub fn steps<K: Ord + Copy, T: Clone>(items: &[(K, T)]) -> Vec<Vec<T>> {
+    let mut by: BTreeMap<K, Vec<T>> = BTreeMap::new();
     for (rank, t) in items {
         by.entry(*rank).or_default().push(t.clone());
     }

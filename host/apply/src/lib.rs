@@ -7,6 +7,7 @@
 pub mod applyset;
 mod client;
 mod conflict;
+mod crd;
 pub mod events;
 pub mod interrupt;
 mod ops;

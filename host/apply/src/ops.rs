@@ -1,4 +1,5 @@
-//! `apply`: preflight (ownership), parent first, server-side apply step by step, prune, parent last.
+//! `apply`: preflight (ownership), parent first, server-side apply step by step (waiting for
+//! CRDs this apply installs before their objects), prune, parent last.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::applyset::{self, ANN_GROUP_KINDS, LABEL_ID};
 use crate::client::{self, Kinds, api_error, api_for, retry};
+use crate::crd::{self, Stopped};
 use crate::events::Sink;
 use crate::interrupt::Interrupt;
 use crate::{Conflict, Desired, Error, FIELD_MANAGER, ObjectRef, Set, prune};
@@ -113,11 +115,25 @@ impl Report {
 pub(crate) struct Item<'a> {
     pub rank: u8,
     pub r: ObjectRef,
-    value: &'a Value,
+    pub value: &'a Value,
     id: Arc<str>,
+    /// Of a kind the cluster does not serve yet: the index of the rendered CRD that defines
+    /// it. Such an object cannot exist before that CRD is applied.
+    pub awaits: Option<usize>,
 }
 
-impl Item<'_> {
+impl<'a> Item<'a> {
+    /// The item of a rendered object in the set `id`.
+    pub fn new(rank: u8, value: &'a Value, id: Arc<str>) -> Result<Item<'a>, Error> {
+        Ok(Item {
+            rank,
+            r: ObjectRef::of(value)?,
+            value,
+            id,
+            awaits: None,
+        })
+    }
+
     /// The object as applied: with the set's `part-of` label. Built per request.
     pub fn labelled(&self) -> Value {
         let mut value = self.value.clone();
@@ -134,7 +150,9 @@ pub(crate) struct Prepared<'a> {
     pub kinds: Kinds,
 }
 
-/// Labels the objects, reads the parent and resolves every kind (old and new) by discovery.
+/// Labels the objects, reads the parent and resolves every kind (old and new) by discovery. A
+/// kind the cluster does not serve is an error, unless a rendered CRD defines it (the object
+/// then awaits that CRD: see [`Item::awaits`]).
 pub(crate) async fn prepare<'a>(
     client: &Client,
     set: &Set,
@@ -145,12 +163,7 @@ pub(crate) async fn prepare<'a>(
     let shared: Arc<str> = Arc::from(id.as_str());
     let mut items = Vec::with_capacity(objects.len());
     for d in objects {
-        items.push(Item {
-            rank: d.rank,
-            r: ObjectRef::of(&d.value)?,
-            value: &d.value,
-            id: shared.clone(),
-        });
+        items.push(Item::new(d.rank, &d.value, shared.clone())?);
     }
     let parent = parent_api(client, &set.namespace);
     let name = applyset::parent_name(&set.spec);
@@ -167,6 +180,11 @@ pub(crate) async fn prepare<'a>(
     let mut all = client::group_kinds(items.iter().map(|i| &i.r));
     all.extend(previous.iter().cloned());
     let kinds = Kinds::discover(client, &all).await?;
+    for n in 0..items.len() {
+        if kinds.resolve(&items[n].r).is_err() {
+            items[n].awaits = Some(crd::defining(&items, &items[n].r, items[n].rank)?);
+        }
+    }
     Ok(Prepared {
         id,
         items,
@@ -186,13 +204,10 @@ pub async fn apply(
     progress: &mut dyn FnMut(&ObjectResult),
 ) -> Result<Report, Error> {
     let stop = &opts.interrupt;
-    let p = stop
+    let mut p = stop
         .race(prepare(client, set, objects, opts.adopt))
         .await
         .ok_or(Error::Interrupted)??;
-    for item in &p.items {
-        p.kinds.resolve(&item.r)?;
-    }
     // Refuse before changing anything: an existing object that is not ours.
     let lives = stop
         .race(live_versions(client, &p, opts.concurrency))
@@ -223,17 +238,33 @@ pub async fn apply(
         .map(|(i, _)| i.r.name.as_str())
         .collect();
 
+    // The CRDs objects of this apply wait for: awaited once they are all applied.
+    let awaited: BTreeSet<usize> = p.items.iter().filter_map(|i| i.awaits).collect();
+    let mut unapplied = awaited.clone();
+    let awaited: Vec<usize> = awaited.into_iter().collect();
+    let mut established = awaited.is_empty() || opts.dry_run;
+
     let mut report = Report::default();
-    let indexed: Vec<(u8, usize)> = p
+    // The parent lists every group-kind we may create before we create any of them. It lives in
+    // the spec namespace, so on a cluster without that namespace that namespace goes first, in
+    // a step of its own, and the parent right after it.
+    let spec_namespace_first = new_namespaces.contains(set.namespace.as_str());
+    let is_spec_namespace =
+        |i: &Item<'_>| i.r.group.is_empty() && i.r.kind == "Namespace" && i.r.name == set.namespace;
+    let indexed: Vec<(u16, usize)> = p
         .items
         .iter()
         .enumerate()
-        .map(|(n, i)| (i.rank, n))
+        .map(|(n, i)| {
+            if spec_namespace_first && is_spec_namespace(i) {
+                (0, n)
+            } else {
+                (u16::from(i.rank) + 1, n)
+            }
+        })
         .collect();
-    // The parent lists every group-kind we may create before we create any of them. It lives in
-    // the spec namespace, so on a cluster without that namespace it follows the namespace step.
     let mut parent_done = false;
-    if !new_namespaces.contains(set.namespace.as_str()) {
+    if !spec_namespace_first {
         write_parent(client, set, &superset, opts).await?;
         parent_done = true;
     }
@@ -242,15 +273,30 @@ pub async fn apply(
             report.interrupted = true;
             return Ok(report);
         }
-        let first_rank = p.items[step[0]].rank;
-        if !parent_done && first_rank > 1 {
+        if !parent_done && !step.iter().all(|&n| is_spec_namespace(&p.items[n])) {
             write_parent(client, set, &superset, opts).await?;
             parent_done = true;
         }
         let mut done = stream::iter(step.iter().map(|&n| {
             let item = &p.items[n];
             let before = lives[n].as_ref().map(|(v, _)| *v);
-            let unchecked = opts.dry_run && new_namespaces.contains(item.r.namespace.as_str());
+            let unchecked = if !opts.dry_run {
+                None
+            } else if let Some(c) = item.awaits {
+                Some(format!(
+                    "not sent: the cluster does not serve {} before its {} is applied, so the \
+                     server cannot dry-run it",
+                    item.r.group_kind(),
+                    p.items[c].r
+                ))
+            } else if new_namespaces.contains(item.r.namespace.as_str()) {
+                Some(format!(
+                    "not sent: namespace {} does not exist yet, so the server cannot dry-run it",
+                    item.r.namespace
+                ))
+            } else {
+                None
+            };
             apply_one(client, &p.kinds, item, before, opts, events, unchecked)
         }))
         .buffered(opts.concurrency.max(1));
@@ -260,11 +306,27 @@ pub async fn apply(
             progress(&r);
             results.push(r);
         }
+        drop(done);
         report.conflict |= results.iter().any(|r| r.conflict);
         report.interrupted |= results.iter().any(|r| r.action == Action::Interrupted);
         report.results.extend(results);
         if report.failed() || report.interrupted {
             return Ok(report);
+        }
+        // After the CRD step: the objects that wait for those CRDs need them established and
+        // discovery run again.
+        for n in &step {
+            unapplied.remove(n);
+        }
+        if !established && unapplied.is_empty() {
+            match crd::establish(client, &p.items, &mut p.kinds, &awaited, opts, events).await {
+                Ok(()) => established = true,
+                Err(Stopped::Interrupted) => {
+                    report.interrupted = true;
+                    return Ok(report);
+                }
+                Err(Stopped::Failed(e)) => return Err(e),
+            }
         }
     }
     if !parent_done {
@@ -332,6 +394,10 @@ async fn live_versions(
     concurrency: usize,
 ) -> Result<Vec<Live>, Error> {
     let lives: Vec<Result<Live, Error>> = stream::iter(p.items.iter().map(|item| async {
+        if item.awaits.is_some() {
+            // Its kind is not served yet: it cannot exist.
+            return Ok(None);
+        }
         let (ar, caps) = p.kinds.resolve(&item.r)?;
         let api = api_for(client, &ar, &caps, &item.r.namespace);
         let what = item.r.to_string();
@@ -393,15 +459,13 @@ async fn apply_one(
     before: Option<Fingerprint>,
     opts: &ApplyOptions,
     events: &Sink,
-    unchecked: bool,
+    unchecked: Option<String>,
 ) -> ObjectResult {
     let start = Instant::now();
     let (mut action, mut error, mut conflict, mut note) = (Action::Created, None, false, None);
-    if unchecked {
-        note = Some(format!(
-            "not sent: namespace {} does not exist yet, so the server cannot dry-run it",
-            item.r.namespace
-        ));
+    if unchecked.is_some() {
+        // A dry run the server cannot do: said why in the note.
+        note = unchecked;
     } else {
         let result = bounded(opts, ssa(client, kinds, item, opts)).await;
         conflict = matches!(result, Bounded::Done(Err(Error::Conflict(_))));

@@ -101,6 +101,15 @@ async fn entry(
     dry: &ApplyOptions,
     checked: bool,
 ) -> Result<PlanEntry, Error> {
+    if item.awaits.is_some() {
+        // Its CRD is rendered but not served yet: it cannot exist, and the server cannot
+        // dry-run it before the CRD is applied.
+        return Ok(PlanEntry {
+            object: item.r.clone(),
+            change: Change::Create,
+            diff: None,
+        });
+    }
     let (ar, caps) = p.kinds.resolve(&item.r)?;
     let api = api_for(client, &ar, &caps, &item.r.namespace);
     let live = retry(&item.r.to_string(), || api.get_opt(&item.r.name)).await?;

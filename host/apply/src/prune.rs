@@ -46,10 +46,21 @@ pub(crate) async fn candidates(
         p.items.iter().map(|i| key(&i.r)).collect();
     let mut gks = p.previous.clone();
     gks.extend(p.items.iter().map(|i| i.r.group_kind()));
+    // Kinds whose CRD this apply renders but the cluster does not serve (yet: a dry run, or
+    // `plan`): nothing of them can exist.
+    let not_yet: BTreeSet<String> = p
+        .items
+        .iter()
+        .filter(|i| i.awaits.is_some())
+        .map(|i| i.r.group_kind())
+        .collect();
     let selector = format!("{LABEL_PART_OF}={}", p.id);
     let mut out = Vec::new();
     for gk in &gks {
         let Some((ar, caps)) = p.kinds.resolve_group_kind(gk) else {
+            if not_yet.contains(gk) {
+                continue;
+            }
             tracing::warn!(
                 "cannot prune {gk}: the cluster no longer serves it (kept in the inventory)"
             );

@@ -4,7 +4,9 @@
 //! (a cluster-admin ClusterRoleBinding), `webhook`, `kube-system`, `privileged-namespace`, `bad-kind`,
 //! `bad-json`, `not-object`, `panic`, `read-file`, `env`, `control-chars` (a warning whose code,
 //! message and hint carry a forged `error[...]` line, ANSI and OSC escapes and a bidi override),
-//! `huge-string` (one 60 MiB string), `many-objects` (50,000 small ConfigMaps).
+//! `huge-string` (one 60 MiB string), `many-objects` (50,000 small ConfigMaps), `crd` (its
+//! namespace, a namespaced CustomResourceDefinition `widgets.example.hms.io` and a `Widget` of
+//! it: power kinds it may emit only when granted), `widget` (that Widget alone).
 //!
 //! Only the wasm32 build has content; a native `cargo test --workspace` compiles an empty crate.
 #![cfg(target_arch = "wasm32")]
@@ -50,6 +52,33 @@ fn config_map(name: &str, data: &str) -> String {
 const FORGED: &str =
     "\n error[HMS-FAKE]: forged \x1b[31mred\x1b[0m \x1b]0;pwned\x07 \u{202e}desrever";
 
+/// The namespace, a CRD and an object of it, in apply order's reverse: the host sorts them.
+fn crd_and_widget(namespace: &str) -> Vec<String> {
+    let widget = serde_json::json!({
+        "apiVersion": "example.hms.io/v1", "kind": "Widget",
+        "metadata": {"name": "w1", "namespace": namespace},
+        "spec": {"size": 1},
+    });
+    let crd = serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.hms.io"},
+        "spec": {
+            "group": "example.hms.io",
+            "scope": "Namespaced",
+            "names": {"kind": "Widget", "listKind": "WidgetList", "plural": "widgets", "singular": "widget"},
+            "versions": [{
+                "name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+            }],
+        },
+    });
+    let ns = serde_json::json!({
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": namespace},
+    });
+    [widget, crd, ns].iter().map(ToString::to_string).collect()
+}
+
 #[inline(never)]
 fn recurse(n: u64) -> u64 {
     if n == u64::MAX {
@@ -76,6 +105,8 @@ impl Guest for Hostile {
                     "admissionregistration.k8s.io",
                     "MutatingWebhookConfiguration",
                 ),
+                ("apiextensions.k8s.io", "CustomResourceDefinition"),
+                ("example.hms.io", "Widget"),
             ]
             .into_iter()
             .map(|(group, kind)| KindRef {
@@ -87,7 +118,7 @@ impl Guest for Hostile {
         }
     }
 
-    fn render(section: String, _ctx: Context) -> RenderOutput {
+    fn render(section: String, ctx: Context) -> RenderOutput {
         let v: serde_json::Value = serde_json::from_str(&section).unwrap_or_default();
         // The mode comes from `mode`, or else from the image's last path part, so a real spec
         // (`image: example.org/hostile/loop:v1`) can pick it too.
@@ -184,6 +215,8 @@ impl Guest for Hostile {
                 output(vec![config_map("fine", "ok")], vec![d])
             }
             "huge-string" => output(vec!["x".repeat(60 << 20)], vec![]),
+            "crd" => output(crd_and_widget(&ctx.namespace), vec![]),
+            "widget" => output(crd_and_widget(&ctx.namespace)[..1].to_vec(), vec![]),
             "many-objects" => output(
                 (0..50_000).map(|i| config_map(&format!("m{i}"), "")).collect(),
                 vec![],
