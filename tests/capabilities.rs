@@ -375,3 +375,73 @@ fn the_node_pool_plugin_owns_the_list_of_runtimes() {
     let run = hms(&["validate", p(&spec)]);
     has(&run, &["did you mean `fips-ubuntu-22.04`?"]);
 }
+
+#[test]
+fn two_different_plugins_may_not_share_a_name() {
+    // Another build of `hostile`: same name, different bytes (grants follow the name).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut bytes = std::fs::read(hostile_wasm()).expect("read");
+    let at = bytes
+        .windows(10)
+        .position(|w| w == b"tests only")
+        .expect("the description is in the component");
+    bytes[at..at + 10].copy_from_slice(b"tests-only");
+    let twin = dir.path().join("twin.wasm");
+    std::fs::write(&twin, bytes).expect("write");
+    let (_d, spec) = project(&hostile_spec("ok", ""));
+    let run = hms(&["render", p(&spec), "--plugin", p(&twin)]);
+    assert_eq!(run.code, 4, "{run:?}");
+    has(&run, &["HMS-PLUGIN-NAME", "both call themselves `hostile`"]);
+}
+
+#[test]
+fn a_baseline_entry_naming_a_bundled_plugin_must_be_that_baseline() {
+    let example = std::fs::read_to_string(crate::support::example()).expect("example");
+    let base = example.replace("  baseline: cis-level-2\n", "");
+    let (_d, spec) = project(&format!(
+        "{base}baseline:\n  - name: cis-level-2\n    plugin: workload\n"
+    ));
+    let run = hms(&["validate", p(&spec)]);
+    assert_eq!(run.code, 3, "{run:?}");
+    has(
+        &run,
+        &[
+            "spec.yml:20:13: error[HMS-PLUGIN-NAME]",
+            "names the bundled plugin `workload`, which is not that baseline",
+        ],
+    );
+}
+
+#[test]
+fn an_object_of_unknown_scope_without_a_namespace_needs_a_grant() {
+    use hms_sys::checks::{Caps, check_object};
+    let caps = Caps {
+        plugin: "np".into(),
+        section: hms_spec::Section::NodePool,
+        declared: vec![(
+            "infrastructure.cluster.x-k8s.io".into(),
+            "AWSClusterRoleIdentity".into(),
+        )],
+        granted: Vec::new(),
+    };
+    let identity = serde_json::json!({
+        "apiVersion": "infrastructure.cluster.x-k8s.io/v1beta2", "kind": "AWSClusterRoleIdentity",
+        "metadata": {"name": "everyone"}, "spec": {"allowedNamespaces": {}},
+    });
+    let problems = check_object(&caps, 0, &identity, "dcaa").expect_err("cluster-wide");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.code == "HMS-FORBIDDEN-KIND" && p.message.contains("may be cluster-wide")),
+        "{problems:?}"
+    );
+    // In the spec's namespace the same allow-listed kind is fine; a grant allows it cluster-wide.
+    let mut namespaced = identity.clone();
+    namespaced["metadata"]["namespace"] = "dcaa".into();
+    assert!(check_object(&caps, 0, &namespaced, "dcaa").is_ok());
+    let granted = Caps {
+        granted: caps.declared.clone(),
+        ..caps.clone()
+    };
+    assert!(check_object(&granted, 0, &identity, "dcaa").is_ok());
+}

@@ -23,7 +23,8 @@ const PAGE: u32 = 500;
 pub(crate) struct Candidate {
     pub r: ObjectRef,
     pub api: Api<DynamicObject>,
-    /// The spec's own namespace: it holds the inventory, so it is released from the set (its
+    /// The spec's own namespace (it holds the inventory) or a CRD (deleting one deletes every
+    /// object of its kind in the cluster, other specs' included): released from the set (its
     /// `part-of` label removed) instead of deleted with everything in it.
     pub release: bool,
 }
@@ -102,7 +103,9 @@ pub(crate) async fn candidates(
                         Api::all_with(client.clone(), &ar)
                     };
                     let release =
-                        r.group.is_empty() && r.kind == "Namespace" && r.name == set.namespace;
+                        (r.group.is_empty() && r.kind == "Namespace" && r.name == set.namespace)
+                            || (r.group == "apiextensions.k8s.io"
+                                && r.kind == "CustomResourceDefinition");
                     out.push(Candidate { r, api, release });
                 }
             }

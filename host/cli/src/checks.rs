@@ -65,6 +65,14 @@ impl Caps {
         }
     }
 
+    /// The same plugin without its grants: what a baseline's change to its objects is held to.
+    pub fn without_grants(&self) -> Caps {
+        Caps {
+            granted: Vec::new(),
+            ..self.clone()
+        }
+    }
+
     fn granted(&self, group: &str, kind: &str) -> bool {
         self.granted.iter().any(|(g, k)| g == group && k == kind)
     }
@@ -164,6 +172,9 @@ pub fn check_object(
             .hint("names are lowercase letters, digits, '-' and '.', start and end alphanumeric, at most 253 characters (63 for namespaces)"));
     }
     let kref = kinds::kind_ref(&group, kind);
+    // An object of a kind the host cannot place, written without a namespace, may be
+    // cluster-wide: only a grant allows it.
+    let unscoped = kinds::scope(&group, kind) == Scope::Unknown && ns.is_empty();
     if !caps.declared(&group, kind) {
         let allowed: Vec<String> = caps
             .declared
@@ -184,9 +195,13 @@ pub fn check_object(
                 }
             )),
         );
-    } else if !kinds::section_allows(caps.section, &group, kind) && !caps.granted(&group, kind) {
+    } else if !(kinds::section_allows(caps.section, &group, kind) && !unscoped)
+        && !caps.granted(&group, kind)
+    {
         let why = if kinds::is_powerful(&group, kind) {
             "a kind that gives power over the cluster".to_string()
+        } else if unscoped && kinds::section_allows(caps.section, &group, kind) {
+            "without metadata.namespace, of a kind whose scope hms-sys does not know (it may be cluster-wide)".to_string()
         } else {
             format!("a kind outside what a {} plugin may emit", caps.section)
         };

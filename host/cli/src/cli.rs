@@ -346,23 +346,24 @@ fn load_spec(
         match hms_spec::load_with(spec, &custom) {
             Ok(doc) => doc,
             Err(e) => {
-                // `first` is the envelope here (the typed parse failed). The sections kept as
-                // written are judged by their plugins' schemas now too, so every error of the
-                // spec is reported at once, in file order.
+                // The sections kept as written are judged by their plugins' schemas now too,
+                // as written (from the envelope: every section as written), so every error of
+                // the spec is reported at once, in file order.
                 let mut problems = Problem::from_spec(&e);
+                let envelope = if typed {
+                    hms_spec::load_with(spec, &sections).ok()
+                } else {
+                    Some(first)
+                };
                 for s in sections {
                     let owned = custom.contains(&s) || s == Section::Network;
-                    if let (true, Some(json), Some(plugin)) =
-                        (owned, first.spec.section_json(s), set.get(s))
-                    {
+                    let Some(env) = envelope.as_ref().filter(|_| owned) else {
+                        continue;
+                    };
+                    if let (Some(section), Some(plugin)) = (env.spec.section_json(s), set.get(s)) {
                         let root = format!("/{}", s.key());
-                        problems.extend(crate::schema::validate(
-                            &first,
-                            &root,
-                            s.key(),
-                            plugin,
-                            &json,
-                        ));
+                        let found = crate::schema::validate(env, &root, s.key(), plugin, &section);
+                        problems.extend(found);
                     }
                 }
                 problems.sort_by_key(Problem::position);

@@ -341,7 +341,12 @@ pub fn plan(
         writeln!(out, "{mark} {} {}", e.object, e.change)?;
         if let Some(diff) = &e.diff {
             for line in diff.lines() {
-                writeln!(out, "    {line}")?;
+                // Object content is a plugin's: shown escaped.
+                writeln!(
+                    out,
+                    "    {}",
+                    crate::text::shown(line, crate::text::MESSAGE)
+                )?;
             }
         }
         changes += usize::from(e.change != Change::Unchanged);

@@ -324,7 +324,12 @@ fn plan_lines(rendered: &Rendered, path: &Path, out: &mut dyn Write) -> anyhow::
                     .map(|d| d.replacen("--- live", &format!("--- {name}"), 1))
                     .unwrap_or_else(|| "(formatting only)".to_string());
                 for line in diff.lines() {
-                    writeln!(out, "    {line}")?;
+                    // Object content is a plugin's: shown escaped.
+                    writeln!(
+                        out,
+                        "    {}",
+                        crate::text::shown(line, crate::text::MESSAGE)
+                    )?;
                 }
             }
         }

@@ -274,6 +274,32 @@ impl Plugins {
                 _ => {}
             }
         }
+        // A name is what grants and limits are given to: two different plugins may not share
+        // one (the same file loaded twice is one plugin).
+        let mut by_name: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, l) in self.all.iter().enumerate() {
+            match by_name.get(l.plugin.name()) {
+                Some(&j) if self.all[j].plugin.digest() != l.plugin.digest() => {
+                    problems.push(
+                        Problem::error(
+                            "HMS-PLUGIN-NAME",
+                            format!(
+                                "{} and {} both call themselves `{}`",
+                                self.all[j].origin,
+                                l.origin,
+                                l.plugin.name()
+                            ),
+                        )
+                        .plugin(l.plugin.name())
+                        .hint("a plugin's name is what grants and limits refer to: every plugin of a run needs its own"),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    by_name.insert(l.plugin.name(), i);
+                }
+            }
+        }
         if !problems.is_empty() {
             return;
         }
@@ -314,6 +340,35 @@ impl Plugins {
                             ));
                         }
                     }
+                }
+            }
+        }
+        // A baseline entry naming a bundled plugin: it must be that baseline.
+        if let Some(doc) = doc {
+            for b in &doc.spec.baselines {
+                let Some(PluginRef {
+                    location: PluginLocation::Bundled(name),
+                    ..
+                }) = &b.plugin
+                else {
+                    continue;
+                };
+                let serves = bundled.get(name).map(|&i| section_of(&self.all[i].plugin));
+                if name != &b.name || serves != Some(Section::Baseline) {
+                    problems.push(at(
+                        Problem::error(
+                            "HMS-PLUGIN-NAME",
+                            format!(
+                                "the baseline entry `{}` names the bundled plugin `{name}`, which is not that baseline",
+                                b.name
+                            ),
+                        )
+                        .hint(format!(
+                            "bundled baselines: {}; one of your own is named with `plugin: ./file.wasm`",
+                            self.baseline_names().join(", ")
+                        )),
+                        &format!("{}/plugin", b.pointer),
+                    ));
                 }
             }
         }

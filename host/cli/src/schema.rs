@@ -48,11 +48,15 @@ pub fn validate(
         let schema_at = e.schema_path().as_str().to_string();
         let dotted = dotted(&label, &at);
         let pointer = format!("{root}{at}");
-        for x in explain(e.kind(), e.instance(), &e.to_string(), &schema_at, schema) {
-            let mut p = Problem::error(
-                "HMS-SECTION-SCHEMA",
-                x.message.replace("{}", &format!("`{dotted}`")),
-            )
+        for x in explain(
+            e.kind(),
+            e.instance(),
+            &e.to_string(),
+            &schema_at,
+            schema,
+            &dotted,
+        ) {
+            let mut p = Problem::error("HMS-SECTION-SCHEMA", x.message)
             .plugin(plugin.name())
             .at_pointer(doc, &pointer)
             .hint(x.hint.unwrap_or_else(|| {
@@ -75,8 +79,8 @@ pub fn validate(
     problems
 }
 
-/// What one schema error means for a person: a message with `{}` where the dotted field
-/// goes, a hint, and for an unknown field its name (to locate its key).
+/// What one schema error means for a person: a message naming the dotted field, a hint, and
+/// for an unknown field its name (to locate its key).
 struct Explained {
     message: String,
     hint: Option<String>,
@@ -122,18 +126,34 @@ fn explain(
     fallback: &str,
     schema_at: &str,
     schema: &Value,
+    dotted: &str,
 ) -> Vec<Explained> {
+    let f = format!("`{dotted}`");
     match kind {
         ValidationErrorKind::AdditionalProperties { unexpected }
         | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
             // The schema object that holds `properties` sits beside the failing keyword.
+            // (and in the `allOf`/`anyOf`/`oneOf` branches it combines).
             let parent = schema_at.rsplit_once('/').map_or("", |(p, _)| p);
-            let known: Vec<String> = schema
-                .pointer(parent)
-                .and_then(|s| s.get("properties"))
-                .and_then(Value::as_object)
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default();
+            let mut known: Vec<String> = Vec::new();
+            if let Some(node) = schema.pointer(parent) {
+                let branches = ["allOf", "anyOf", "oneOf"]
+                    .iter()
+                    .filter_map(|k| node.get(*k).and_then(Value::as_array))
+                    .flatten();
+                for n in std::iter::once(node).chain(branches) {
+                    for k in n
+                        .get("properties")
+                        .and_then(Value::as_object)
+                        .into_iter()
+                        .flatten()
+                    {
+                        if !known.contains(k.0) {
+                            known.push(k.0.clone());
+                        }
+                    }
+                }
+            }
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
             unexpected
                 .iter()
@@ -146,7 +166,7 @@ fn explain(
                         format!("valid fields: {}", hms_spec::backticked(&known))
                     };
                     Explained {
-                        message: format!("unknown field `{field}` in {{}}"),
+                        message: format!("unknown field `{field}` in {f}"),
                         hint: (!hint.is_empty()).then_some(hint),
                         field: Some(field.clone()),
                     }
@@ -160,17 +180,17 @@ fn explain(
                 .unwrap_or_default();
             let options: Vec<&str> = options.iter().map(String::as_str).collect();
             vec![with_hint(
-                format!("{{}} cannot be `{}`", shown(instance)),
+                format!("{f} cannot be `{}`", shown(instance)),
                 hms_spec::choice_hint(&shown(instance), &options, "values"),
             )]
         }
         ValidationErrorKind::Constant { expected_value } => vec![msg(format!(
-            "{{}} must be `{}`, got `{}`",
+            "{f} must be `{}`, got `{}`",
             shown(expected_value),
             shown(instance)
         ))],
         ValidationErrorKind::Required { property } => vec![msg(format!(
-            "missing required field `{}` in {{}}",
+            "missing required field `{}` in {f}",
             shown(property)
         ))],
         ValidationErrorKind::Type { kind } => {
@@ -183,7 +203,7 @@ fn explain(
                 }
             };
             vec![msg(format!(
-                "{{}}: expected {expected}, got `{}`",
+                "{f}: expected {expected}, got `{}`",
                 shown(instance)
             ))]
         }
@@ -191,22 +211,22 @@ fn explain(
             let value = shown(instance);
             match formats::check(format, &value) {
                 Err(invalid) => vec![with_hint(
-                    format!("{{}} `{value}` {}", invalid.reason),
+                    format!("{f} `{value}` {}", invalid.reason),
                     invalid.hint.unwrap_or_default(),
                 )],
-                Ok(()) => vec![msg(format!("{{}} `{value}` is not a valid {format}"))],
+                Ok(()) => vec![msg(format!("{f} `{value}` is not a valid {format}"))],
             }
         }
         ValidationErrorKind::Minimum { limit } => vec![msg(format!(
-            "{{}} must be at least {limit}, got {}",
+            "{f} must be at least {limit}, got {}",
             shown(instance)
         ))],
         ValidationErrorKind::Maximum { limit } => vec![msg(format!(
-            "{{}} must be at most {limit}, got {}",
+            "{f} must be at most {limit}, got {}",
             shown(instance)
         ))],
         _ => vec![msg(format!(
-            "{{}} does not match the plugin's schema: {fallback}"
+            "{f} does not match the plugin's schema: {fallback}"
         ))],
     }
 }

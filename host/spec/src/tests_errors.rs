@@ -1,7 +1,7 @@
 //! Tests: every error the spec can report, with its message, hint and location.
 
 use crate::tests::{EXAMPLE, errs};
-use crate::{Location, SpecError};
+use crate::{Location, Section, SpecError};
 
 fn at(line: usize, column: usize) -> Location {
     Location { line, column }
@@ -437,4 +437,35 @@ fn load_refuses_what_is_not_a_small_regular_utf8_file() {
     let marked = dir.path().join("bom.yml");
     std::fs::write(&marked, format!("\u{feff}{EXAMPLE}")).expect("write");
     assert!(crate::load(&marked).is_ok());
+}
+
+#[test]
+fn sections_kept_as_written_still_answer_for_the_envelope() {
+    // A name taken from a section nobody typed is still checked.
+    let e = crate::parse_with(
+        "workload: {name: My App}\n",
+        "spec.yml",
+        &[Section::Workload],
+    )
+    .expect_err("an invalid derived name");
+    assert!(
+        e.0[0]
+            .message
+            .contains("invalid spec name `My App` (from `workload.name`)"),
+        "{e}"
+    );
+    assert_eq!(e.0[0].location, at(1, 18));
+    // The baseline shorthand is one name; anything else is an error, not a silently skipped gate.
+    let e = crate::parse_with(
+        "nodePool: {name: p, baseline: [cis-level-2]}\n",
+        "spec.yml",
+        &[Section::NodePool],
+    )
+    .expect_err("a list in the shorthand");
+    assert!(
+        e.0[0]
+            .message
+            .contains("`nodePool.baseline` must be one baseline's name"),
+        "{e}"
+    );
 }

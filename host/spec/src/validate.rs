@@ -77,6 +77,25 @@ pub(crate) fn validate(raw: &raw::Spec, src: &Source) -> Result<Spec, Vec<SpecEr
         cx.at(Location::START, msg, Some("add a top-level `name:`".into()));
         (String::new(), "")
     };
+    // A name taken from a section kept as written was checked by nobody yet.
+    let from_written = match name_ptr {
+        "/nodePool/name" => matches!(raw.node_pool, Some(Given::AsWritten(_))),
+        "/workload" => matches!(raw.workload, Some(Given::AsWritten(_))),
+        _ => false,
+    };
+    if from_written && let Some(reason) = dns1123_label_reason(&name) {
+        let ptr = if name_ptr == "/workload" {
+            "/workload/name"
+        } else {
+            name_ptr
+        };
+        let msg = format!(
+            "invalid spec name `{name}` (from `{}`): {reason}",
+            &ptr[1..].replace('/', ".")
+        );
+        let hint = "set a top-level `name:` that is a DNS-1123 label".to_string();
+        cx.at(src.locate_pointer(ptr), msg, Some(hint));
+    }
     let namespace = namespace(&mut cx, raw, &name, name_ptr);
 
     let mut custom = BTreeMap::new();
@@ -363,7 +382,22 @@ fn karpenter(cx: &mut Ctx<'_>, k: Option<&raw::Karpenter>, spec_name: &str) -> K
 fn baselines(cx: &mut Ctx<'_>, raw: &raw::Spec) -> Vec<BaselineUse> {
     let short = raw.node_pool.as_ref().and_then(|n| match n {
         Given::Typed(n) => n.baseline.clone(),
-        Given::AsWritten(_) => n.written_str("/baseline").map(str::to_string),
+        Given::AsWritten(v) => {
+            let given = v.pointer("/baseline");
+            if given.is_some_and(|b| !b.is_string()) {
+                let msg = "`nodePool.baseline` must be one baseline's name";
+                let hint =
+                    "list several baselines, or give parameters, under the top-level `baseline:`";
+                cx.at(
+                    cx.src.locate_pointer("/nodePool/baseline"),
+                    msg,
+                    Some(hint.into()),
+                );
+            }
+            given
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        }
     });
     let entries: Vec<(serde_json::Value, String)> = match (&raw.baseline, short) {
         (None, None) => return Vec::new(),
