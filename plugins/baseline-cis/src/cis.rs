@@ -156,18 +156,10 @@ fn secrets_in_env(pod: &PodView<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-/// `repo@sha256:<64 hex>`.
-fn pinned_by_digest(image: &str) -> bool {
-    match image.split_once("@sha256:") {
-        Some((_, digest)) => digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
-        None => false,
-    }
-}
-
 fn images_and_resources(pod: &PodView<'_>, sink: &mut Sink<'_>) {
     for c in containers(pod.spec, &pod.spec_path) {
         let image = str_at(c.value, &["image"]).unwrap_or("");
-        if !pinned_by_digest(image) {
+        if !hms_plugin_sdk::image::pinned_by_digest(image) {
             sink.warning(
                 "HMS-IMAGE-DIGEST",
                 ptr(&c.path, "image"),
@@ -373,15 +365,6 @@ pub fn check_namespaces(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn digest_pinning() {
-        let d = "a".repeat(64);
-        assert!(pinned_by_digest(&format!("ghcr.io/x/y@sha256:{d}")));
-        assert!(pinned_by_digest(&format!("ghcr.io/x/y:1.0@sha256:{d}")));
-        assert!(!pinned_by_digest("ghcr.io/x/y:1.0"));
-        assert!(!pinned_by_digest("ghcr.io/x/y@sha256:abc"));
-    }
 
     #[test]
     fn effective_namespace_falls_back() {

@@ -6,6 +6,7 @@
 
 pub mod diag;
 mod glue;
+pub mod image;
 pub mod labels;
 pub mod object;
 pub mod plugin;

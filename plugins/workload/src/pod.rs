@@ -20,16 +20,11 @@ pub struct Workload<'a> {
     pub resources: Value,
 }
 
-/// True when the image is pinned by digest (`repo@sha256:...`).
-fn pinned(image: &str) -> bool {
-    image.contains('@')
-}
-
 fn container(w: &Workload<'_>) -> Value {
     let mut c = Map::new();
     c.insert("name".into(), json!(w.name));
     c.insert("image".into(), json!(w.image));
-    let policy = if pinned(w.image) {
+    let policy = if hms_plugin_sdk::image::pinned_by_digest(w.image) {
         "IfNotPresent"
     } else {
         "Always"

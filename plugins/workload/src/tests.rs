@@ -127,7 +127,7 @@ fn example_renders_namespace_account_and_deployment() {
 fn port_adds_probes_and_digest_keeps_if_not_present() {
     let mut s = example();
     s["port"] = json!(8443);
-    s["image"] = json!("ghcr.io/hms/dcaa-audit@sha256:0123");
+    s["image"] = json!(format!("ghcr.io/hms/dcaa-audit@sha256:{}", "0".repeat(64)));
     s["volume"] = json!("none");
     s.as_object_mut().map(|o| o.remove("mountPath"));
     let out = render(s, false);
