@@ -175,6 +175,8 @@ pub fn check_object(
     // An object of a kind the host cannot place, written without a namespace, may be
     // cluster-wide: only a grant allows it.
     let unscoped = kinds::scope(&group, kind) == Scope::Unknown && ns.is_empty();
+    let permitted = (kinds::section_allows(caps.section, &group, kind) && !unscoped)
+        || caps.granted(&group, kind);
     if !caps.declared(&group, kind) {
         let allowed: Vec<String> = caps
             .declared
@@ -195,9 +197,7 @@ pub fn check_object(
                 }
             )),
         );
-    } else if !(kinds::section_allows(caps.section, &group, kind) && !unscoped)
-        && !caps.granted(&group, kind)
-    {
+    } else if !permitted {
         let why = if kinds::is_powerful(&group, kind) {
             "a kind that gives power over the cluster".to_string()
         } else if unscoped && kinds::section_allows(caps.section, &group, kind) {
