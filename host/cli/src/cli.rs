@@ -313,12 +313,7 @@ fn load_spec(
     json: bool,
     err: &mut dyn Write,
 ) -> Result<(hms_spec::Document, Plugins), u8> {
-    let sections = [
-        Section::NodePool,
-        Section::Storage,
-        Section::Network,
-        Section::Workload,
-    ];
+    let sections = Section::RENDERED;
     let spec_error = |e: &hms_spec::SpecErrors, err: &mut dyn Write| {
         report(err, &Problem::from_spec(e), json, exit::SPEC)
     };
@@ -526,10 +521,7 @@ fn list_plugins(
         // What this spec uses: each present section's plugin, then each baseline.
         Some(doc) => {
             let mut rows = Vec::new();
-            for s in Section::ALL
-                .into_iter()
-                .filter(|s| *s != Section::Baseline && doc.spec.has(*s))
-            {
+            for s in Section::RENDERED.into_iter().filter(|s| doc.spec.has(*s)) {
                 if let Some(l) = set.loaded(s) {
                     rows.push(row(s.key(), l));
                 }

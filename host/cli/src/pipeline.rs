@@ -97,10 +97,7 @@ pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
     let (mut spec_problems, mut plugin_problems) = (Vec::new(), Vec::new());
     let mut owners = Owners::default();
     let mut caps: Vec<Caps> = Vec::new();
-    for section in Section::ALL
-        .into_iter()
-        .filter(|s| *s != Section::Baseline && spec.has(*s))
-    {
+    for section in Section::RENDERED.into_iter().filter(|s| spec.has(*s)) {
         let Some(plugin) = plugins.get(section) else {
             spec_problems.push(
                 Problem::error(

@@ -113,7 +113,8 @@ fn dotted(label: &str, at: &str) -> String {
     s
 }
 
-fn shown(v: &Value) -> String {
+/// A value as a person reads it in a message: a string without its JSON quotes.
+fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -176,22 +177,22 @@ fn explain(
         ValidationErrorKind::Enum { options } => {
             let options: Vec<String> = options
                 .as_array()
-                .map(|a| a.iter().map(shown).collect())
+                .map(|a| a.iter().map(value_text).collect())
                 .unwrap_or_default();
             let options: Vec<&str> = options.iter().map(String::as_str).collect();
             vec![with_hint(
-                format!("{f} cannot be `{}`", shown(instance)),
-                hms_spec::choice_hint(&shown(instance), &options, "values"),
+                format!("{f} cannot be `{}`", value_text(instance)),
+                hms_spec::choice_hint(&value_text(instance), &options, "values"),
             )]
         }
         ValidationErrorKind::Constant { expected_value } => vec![msg(format!(
             "{f} must be `{}`, got `{}`",
-            shown(expected_value),
-            shown(instance)
+            value_text(expected_value),
+            value_text(instance)
         ))],
         ValidationErrorKind::Required { property } => vec![msg(format!(
             "missing required field `{}` in {f}",
-            shown(property)
+            value_text(property)
         ))],
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
@@ -204,11 +205,11 @@ fn explain(
             };
             vec![msg(format!(
                 "{f}: expected {expected}, got `{}`",
-                shown(instance)
+                value_text(instance)
             ))]
         }
         ValidationErrorKind::Format { format } => {
-            let value = shown(instance);
+            let value = value_text(instance);
             match formats::check(format, &value) {
                 Err(invalid) => vec![with_hint(
                     format!("{f} `{value}` {}", invalid.reason),
@@ -219,11 +220,11 @@ fn explain(
         }
         ValidationErrorKind::Minimum { limit } => vec![msg(format!(
             "{f} must be at least {limit}, got {}",
-            shown(instance)
+            value_text(instance)
         ))],
         ValidationErrorKind::Maximum { limit } => vec![msg(format!(
             "{f} must be at most {limit}, got {}",
-            shown(instance)
+            value_text(instance)
         ))],
         _ => vec![msg(format!(
             "{f} does not match the plugin's schema: {fallback}"

@@ -66,6 +66,14 @@ impl Section {
         Section::Baseline,
     ];
 
+    /// The sections a section plugin renders (every one but the baseline), in render order.
+    pub const RENDERED: [Section; 4] = [
+        Section::NodePool,
+        Section::Storage,
+        Section::Network,
+        Section::Workload,
+    ];
+
     /// The section's key in the spec file: `nodePool`, `storage`, `network`, `workload`, `baseline`.
     pub fn key(self) -> &'static str {
         match self {
