@@ -14,6 +14,7 @@ mod kube_server;
 mod psa;
 mod render;
 mod schemas;
+mod section_errors;
 mod serve;
 mod spec_errors;
 mod text;

@@ -313,59 +313,12 @@ fn load_spec(
     json: bool,
     err: &mut dyn Write,
 ) -> Result<(hms_spec::Document, Plugins), u8> {
-    let sections = Section::RENDERED;
-    let spec_error = |e: &hms_spec::SpecErrors, err: &mut dyn Write| {
-        report(err, &Problem::from_spec(e), json, exit::SPEC)
-    };
-    // The typed parse first: most specs use only bundled plugins, and then it is the only
-    // parse. When it fails, the envelope alone (every section as written) says which plugins
-    // to load; their owners judge the sections they serve.
-    let (first, typed) = match hms_spec::load(spec) {
-        Ok(doc) => (doc, true),
-        Err(_) => (
-            hms_spec::load_with(spec, &sections).map_err(|e| spec_error(&e, err))?,
-            false,
-        ),
-    };
-    let set = load_plugins(args, Some(&first), &spec_dir(Some(spec)))
+    // The envelope first: it says which plugins to load. Each section is judged by the
+    // plugin that serves it (its schema, then its own checks) when the spec renders.
+    let doc =
+        hms_spec::load(spec).map_err(|e| report(err, &Problem::from_spec(&e), json, exit::SPEC))?;
+    let set = load_plugins(args, Some(&doc), &spec_dir(Some(spec)))
         .map_err(|(p, code)| report(err, &p, json, code))?;
-    let custom: Vec<Section> = sections.into_iter().filter(|s| set.is_custom(*s)).collect();
-    let done = if typed {
-        custom.is_empty()
-    } else {
-        custom.len() == sections.len()
-    };
-    let doc = if done {
-        first
-    } else {
-        match hms_spec::load_with(spec, &custom) {
-            Ok(doc) => doc,
-            Err(e) => {
-                // The sections kept as written are judged by their plugins' schemas now too,
-                // as written (from the envelope: every section as written), so every error of
-                // the spec is reported at once, in file order.
-                let mut problems = Problem::from_spec(&e);
-                let envelope = if typed {
-                    hms_spec::load_with(spec, &sections).ok()
-                } else {
-                    Some(first)
-                };
-                for s in sections {
-                    let owned = custom.contains(&s) || s == Section::Network;
-                    let Some(env) = envelope.as_ref().filter(|_| owned) else {
-                        continue;
-                    };
-                    if let (Some(section), Some(plugin)) = (env.spec.section_json(s), set.get(s)) {
-                        let root = format!("/{}", s.key());
-                        let found = crate::schema::validate(env, &root, s.key(), plugin, &section);
-                        problems.extend(found);
-                    }
-                }
-                problems.sort_by_key(Problem::position);
-                return Err(report(err, &problems, json, exit::SPEC));
-            }
-        }
-    };
     Ok((doc, set))
 }
 

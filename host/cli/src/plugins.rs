@@ -519,12 +519,6 @@ impl Plugins {
         &self.extra_baselines
     }
 
-    /// Whether the plugin serving `section` is not a bundled one: it then owns its fields and
-    /// receives the section as written.
-    pub fn is_custom(&self, section: Section) -> bool {
-        self.origin(section).is_some_and(|o| *o != Origin::Bundled)
-    }
-
     /// The compiled-plugin cache, which also remembers sections that passed their schema.
     pub fn cache(&self) -> &Cache {
         &self.cache

@@ -203,10 +203,27 @@ fn explain(
                     names.join(" or ")
                 }
             };
-            vec![msg(format!(
-                "{f}: expected {expected}, got `{}`",
-                value_text(instance)
-            ))]
+            let message = format!("{f}: expected {expected}, got `{}`", value_text(instance));
+            let wants_text = match kind {
+                TypeKind::Single(t) => format!("{t:?}") == "String",
+                TypeKind::Multiple(ts) => ts.iter().any(|t| format!("{t:?}") == "String"),
+            };
+            match instance {
+                // `1.30`, `yes`: YAML read the plain scalar as a number or a boolean.
+                Value::Number(_) | Value::Bool(_) if wants_text => vec![with_hint(
+                    message,
+                    format!(
+                        "YAML reads `{}` as a {}: put the value in quotes to keep it as written",
+                        value_text(instance),
+                        if instance.is_number() {
+                            "number"
+                        } else {
+                            "boolean"
+                        }
+                    ),
+                )],
+                _ => vec![msg(message)],
+            }
         }
         ValidationErrorKind::Format { format } => {
             let value = value_text(instance);
@@ -224,6 +241,25 @@ fn explain(
         ))],
         ValidationErrorKind::Maximum { limit } => vec![msg(format!(
             "{f} must be at most {limit}, got {}",
+            value_text(instance)
+        ))],
+        ValidationErrorKind::ExclusiveMinimum { limit } => vec![msg(format!(
+            "{f} must be greater than {limit}, got {}",
+            value_text(instance)
+        ))],
+        ValidationErrorKind::MinLength { limit: 1 } => vec![msg(format!("{f} is empty"))],
+        ValidationErrorKind::MinLength { limit } => {
+            vec![msg(format!("{f} must be at least {limit} characters long"))]
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            vec![msg(format!("{f} must be at most {limit} characters long"))]
+        }
+        ValidationErrorKind::MinProperties { limit } => vec![msg(format!(
+            "{f} needs at least {limit} {}",
+            if *limit == 1 { "entry" } else { "entries" }
+        ))],
+        ValidationErrorKind::Pattern { pattern } => vec![msg(format!(
+            "{f} `{}` does not match the pattern `{pattern}`",
             value_text(instance)
         ))],
         _ => vec![msg(format!(

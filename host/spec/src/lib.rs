@@ -1,8 +1,9 @@
-//! hms-spec: the hms-sys cluster spec — strict YAML parsing with locations, validation, defaults.
+//! hms-spec: the hms-sys cluster spec — strict YAML parsing with locations and the envelope.
 //!
-//! [`load`] or [`parse`] a spec file into a [`Document`]: the defaulted [`Spec`] plus the
-//! [`Source`] that maps any JSON pointer back to `file:line:column`. Every problem is a
-//! located [`SpecError`]; all of them are returned together as [`SpecErrors`].
+//! [`load`] or [`parse`] a spec file into a [`Document`]: the [`Spec`] (its envelope checked,
+//! each section kept as written for the plugin that serves it) plus the [`Source`] that maps
+//! any JSON pointer back to `file:line:column`. Every problem is a located [`SpecError`]; all
+//! of them are returned together as [`SpecErrors`].
 
 mod check;
 mod error;
@@ -13,7 +14,6 @@ mod model;
 mod names;
 mod plugin_ref;
 pub mod quantity;
-mod sections;
 mod source;
 mod validate;
 
@@ -26,10 +26,7 @@ use std::path::Path;
 
 pub use error::{Location, SpecError, SpecErrors};
 pub use file::{MAX_SPEC_BYTES, ReadFileError, read_regular_file};
-pub use model::{
-    BaselineUse, Ceph, Choice, ClusterApi, CpuMemory, Grant, Karpenter, NodePool, Resources, Spec,
-    StaticPool, Storage, TemplateRef, Volume, Workload,
-};
+pub use model::{BaselineUse, Choice, Grant, Spec};
 pub use names::{
     api_version_reason, backticked, choice_hint, did_you_mean, dns1123_label_reason,
     is_dns1123_label, is_dns1123_subdomain, kind_reason, parse_kind_ref,
@@ -110,31 +107,16 @@ impl Spec {
 
     /// Whether the section is present (the baseline: whether any baseline runs).
     pub fn has(&self, s: Section) -> bool {
-        self.custom.contains_key(&s)
-            || match s {
-                Section::NodePool => self.node_pool.is_some(),
-                Section::Storage => self.storage.is_some(),
-                Section::Network => false,
-                Section::Workload => self.workload.is_some(),
-                Section::Baseline => !self.baselines.is_empty(),
-            }
+        match s {
+            Section::Baseline => !self.baselines.is_empty(),
+            _ => self.sections.contains_key(&s),
+        }
     }
 
-    /// The section as its plugin receives it (camelCase keys): with the host's defaults for a
-    /// typed section, as written for one kept in `custom`. `None` for the baseline: each
-    /// baseline gets its own parameters ([`BaselineUse::params`]).
+    /// The section as its plugin receives it: as written (camelCase keys, no defaults). `None`
+    /// for the baseline: each baseline gets its own parameters ([`BaselineUse::params`]).
     pub fn section_json(&self, s: Section) -> Option<serde_json::Value> {
-        if let Some(v) = self.custom.get(&s) {
-            return Some(v.clone());
-        }
-        let v = match s {
-            Section::NodePool => serde_json::to_value(self.node_pool.as_ref()?),
-            Section::Storage => serde_json::to_value(self.storage.as_ref()?),
-            Section::Network => return None,
-            Section::Workload => serde_json::to_value(self.workload.as_ref()?),
-            Section::Baseline => return None,
-        };
-        v.ok()
+        self.sections.get(&s).cloned()
     }
 
     /// The whole spec as plugins see it in their context: `name`, `namespace` and each present
@@ -157,11 +139,6 @@ impl Spec {
 /// Only a regular file (or a symlink to one) of at most [`MAX_SPEC_BYTES`] is read, and it must
 /// be UTF-8 (a leading byte-order mark is allowed); see [`read_regular_file`].
 pub fn load(path: &Path) -> Result<Document, SpecErrors> {
-    load_with(path, &[])
-}
-
-/// Reads the spec file at `path` and parses it with [`parse_with`].
-pub fn load_with(path: &Path, as_written: &[Section]) -> Result<Document, SpecErrors> {
     let file = path.display().to_string();
     let error = |location: Location, message: String, hint: String| {
         SpecErrors::one(SpecError {
@@ -194,26 +171,17 @@ pub fn load_with(path: &Path, as_written: &[Section]) -> Result<Document, SpecEr
             "save the file as UTF-8 (not UTF-16 or Latin-1)".into(),
         )
     })?;
-    parse_with(&text, &file, as_written)
+    parse(&text, &file)
 }
 
-/// Parses, validates and defaults spec `text`; `file` is the name used in errors. Every
-/// section goes through the host's typed model (as for the bundled plugins).
+/// Parses spec `text` and checks its envelope (name, namespace, which sections exist,
+/// `plugins`, `baseline`, `grants`); `file` is the name used in errors. Each section is kept
+/// exactly as written: the plugin serving it owns its fields, defaults and checks.
 ///
 /// A leading byte-order mark (U+FEFF, which Windows editors write) is ignored: locations are
 /// those of the same text without it.
 pub fn parse(text: &str, file: &str) -> Result<Document, SpecErrors> {
-    parse_with(text, file, &[])
-}
-
-/// Like [`parse`], but the sections in `as_written` are kept exactly as written (in
-/// [`Spec::custom`]): the plugins serving them own their fields, defaults and checks
-/// (`network` always is: the bundled network plugin owns its section). The
-/// envelope (name, namespace, which sections exist, `plugins`, `baseline`, `grants`) is
-/// checked either way.
-pub fn parse_with(text: &str, file: &str, as_written: &[Section]) -> Result<Document, SpecErrors> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mask = as_written.iter().fold(0u8, |m, s| m | 1 << *s as u8);
     let source = Source::build(text, file).map_err(SpecErrors::one)?;
     let top = |message: String, hint: &str| {
         SpecErrors::one(SpecError {
@@ -244,8 +212,8 @@ pub fn parse_with(text: &str, file: &str, as_written: &[Section]) -> Result<Docu
             return Err(top(msg, example));
         }
     }
-    let raw: model::raw::Spec = model::raw::with_as_written(mask, || serde_yaml_ng::from_str(text))
-        .map_err(|e| SpecErrors::one(serde_error(&e, &source)))?;
+    let raw: model::raw::Spec =
+        serde_yaml_ng::from_str(text).map_err(|e| SpecErrors::one(serde_error(&e, &source)))?;
     let spec = validate::validate(&raw, &source).map_err(SpecErrors)?;
     Ok(Document { spec, source })
 }

@@ -1,44 +1,62 @@
-//! Turns the raw spec into the defaulted `Spec`: top level, `nodePool` and `baseline`, collecting every error.
+//! Turns the raw spec into the `Spec`: the envelope (name, namespace, sections present,
+//! `baseline`, `plugins`, `grants`), collecting every error. Sections stay as written.
 
 use std::collections::BTreeMap;
 
 use crate::Section;
 use crate::check::{Ctx, LABEL_HINT};
 use crate::error::{Location, SpecError};
-use crate::model::raw::Given;
-use crate::model::{
-    BaselineUse, Choice, ClusterApi, Grant, Karpenter, NodePool, Spec, StaticPool, TemplateRef, raw,
-};
-use crate::names::{dns1123_label_reason, is_dns1123_subdomain, parse_kind_ref};
+use crate::model::{BaselineUse, Choice, Grant, Spec, raw};
+use crate::names::{dns1123_label_reason, parse_kind_ref};
 use crate::plugin_ref::{PluginRef, REF_HINT};
-use crate::sections;
 use crate::source::Source;
 
-const PROVIDERS: &[&str] = &["cluster-api", "karpenter", "static"];
 const SECTION_KEYS: &[&str] = &["nodePool", "storage", "network", "workload"];
 
-/// Validates `raw` and applies the defaults; all errors, sorted by location, on failure.
+/// Validates the envelope of `raw`; all errors, sorted by location, on failure.
 pub(crate) fn validate(raw: &raw::Spec, src: &Source) -> Result<Spec, Vec<SpecError>> {
     let mut cx = Ctx::new(src);
-    let present = [
-        raw.node_pool.is_some(),
-        raw.storage.is_some(),
-        raw.network.is_some(),
-        raw.workload.is_some(),
-        raw.baseline.is_some(),
+    let written = [
+        (Section::NodePool, &raw.node_pool),
+        (Section::Storage, &raw.storage),
+        (Section::Network, &raw.network),
+        (Section::Workload, &raw.workload),
     ];
-    for (key, here) in SECTION_KEYS.iter().chain(["baseline"].iter()).zip(present) {
-        let ptr = format!("/{key}");
-        if !here && src.contains(&ptr) {
-            let hint = format!("fill in `{key}` (see docs/spec.md) or remove it");
-            cx.at(
-                src.locate_pointer(&ptr),
-                format!("`{key}` is empty"),
-                Some(hint),
-            );
+    let mut sections = BTreeMap::new();
+    for (section, value) in written {
+        let ptr = format!("/{}", section.key());
+        match value {
+            Some(v) => {
+                let mut v = v.clone();
+                // `nodePool.baseline` is the envelope's shorthand, not the plugin's field.
+                if section == Section::NodePool
+                    && let Some(m) = v.as_object_mut()
+                {
+                    m.remove("baseline");
+                }
+                sections.insert(section, v);
+            }
+            None if src.contains(&ptr) => {
+                let key = section.key();
+                let hint = format!("fill in `{key}` (see docs/spec.md) or remove it");
+                cx.at(
+                    src.locate_pointer(&ptr),
+                    format!("`{key}` is empty"),
+                    Some(hint),
+                );
+            }
+            None => {}
         }
     }
-    if !present[..4].iter().any(|p| *p) {
+    if raw.baseline.is_none() && src.contains("/baseline") {
+        let hint = "name a baseline (`baseline: cis-level-2`) or remove it";
+        cx.at(
+            src.locate_pointer("/baseline"),
+            "`baseline` is empty",
+            Some(hint.into()),
+        );
+    }
+    if sections.is_empty() {
         if cx.errors.is_empty() {
             cx.at(
                 Location::START,
@@ -49,96 +67,8 @@ pub(crate) fn validate(raw: &raw::Spec, src: &Source) -> Result<Spec, Vec<SpecEr
         return Err(cx.errors);
     }
 
-    let workload_name = raw.workload.as_ref().and_then(|w| match w {
-        Given::Typed(w) => sections::workload_name(w),
-        Given::AsWritten(_) => w.written_str("/name").map(str::to_string),
-    });
-    let pool_name = raw.node_pool.as_ref().and_then(|n| match n {
-        Given::Typed(n) => n.name.clone(),
-        Given::AsWritten(_) => n.written_str("/name").map(str::to_string),
-    });
-    let (name, name_ptr) = if let Some(n) = &raw.name {
-        if let Some(reason) = dns1123_label_reason(n) {
-            let msg = format!("invalid spec name `{n}`: {reason}");
-            cx.at(src.locate_pointer("/name"), msg, Some(LABEL_HINT.into()));
-        }
-        (n.clone(), "/name")
-    } else if let Some(n) = pool_name {
-        (n, "/nodePool/name")
-    } else if let Some(n) = workload_name {
-        (n, "/workload")
-    } else if raw.node_pool.as_ref().is_some_and(|n| n.typed().is_some())
-        || raw.workload.as_ref().is_some_and(|w| w.typed().is_some())
-    {
-        // They report their own missing `name` or `image`.
-        (String::new(), "")
-    } else {
-        let msg = "the spec has no name: there is no `name:`, no `nodePool.name` and no workload name to take it from";
-        cx.at(Location::START, msg, Some("add a top-level `name:`".into()));
-        (String::new(), "")
-    };
-    // A name taken from a section kept as written was checked by nobody yet.
-    let from_written = match name_ptr {
-        "/nodePool/name" => matches!(raw.node_pool, Some(Given::AsWritten(_))),
-        "/workload" => matches!(raw.workload, Some(Given::AsWritten(_))),
-        _ => false,
-    };
-    if from_written && let Some(reason) = dns1123_label_reason(&name) {
-        let ptr = if name_ptr == "/workload" {
-            "/workload/name"
-        } else {
-            name_ptr
-        };
-        let msg = format!(
-            "invalid spec name `{name}` (from `{}`): {reason}",
-            &ptr[1..].replace('/', ".")
-        );
-        let hint = "set a top-level `name:` that is a DNS-1123 label".to_string();
-        cx.at(src.locate_pointer(ptr), msg, Some(hint));
-    }
+    let (name, name_ptr) = name(&mut cx, raw);
     let namespace = namespace(&mut cx, raw, &name, name_ptr);
-
-    let mut custom = BTreeMap::new();
-    let mut keep = |s: Section, v: &serde_json::Value| {
-        custom.insert(s, v.clone());
-    };
-    let node_pool = match &raw.node_pool {
-        Some(Given::Typed(n)) => node_pool(&mut cx, n, &name),
-        Some(Given::AsWritten(v)) => {
-            // `nodePool.baseline` is the envelope's shorthand, not the plugin's field.
-            let mut v = v.clone();
-            if let Some(m) = v.as_object_mut() {
-                m.remove("baseline");
-            }
-            keep(Section::NodePool, &v);
-            None
-        }
-        None => None,
-    };
-    let storage = match &raw.storage {
-        Some(Given::Typed(s)) => sections::storage(&mut cx, s),
-        Some(Given::AsWritten(v)) => {
-            keep(Section::Storage, v);
-            None
-        }
-        None => None,
-    };
-    // The network plugin owns its whole section (fields, defaults, checks): kept as written.
-    if let Some(v) = &raw.network {
-        keep(Section::Network, v);
-    }
-    let volume_name = raw.storage.as_ref().and_then(|s| match s {
-        Given::Typed(s) => s.volume.as_ref().and_then(|v| v.name.as_deref()),
-        Given::AsWritten(_) => s.written_str("/volume/name"),
-    });
-    let workload = match &raw.workload {
-        Some(Given::Typed(w)) => sections::workload(&mut cx, w, raw.storage.is_some(), volume_name),
-        Some(Given::AsWritten(v)) => {
-            keep(Section::Workload, v);
-            None
-        }
-        None => None,
-    };
     let baselines = baselines(&mut cx, raw);
     let plugins = plugins(&mut cx, raw);
     let grants = grants(&mut cx, raw);
@@ -147,10 +77,7 @@ pub(crate) fn validate(raw: &raw::Spec, src: &Source) -> Result<Spec, Vec<SpecEr
         Ok(Spec {
             name,
             namespace,
-            node_pool,
-            storage,
-            workload,
-            custom,
+            sections,
             baselines,
             plugins,
             grants,
@@ -160,6 +87,75 @@ pub(crate) fn validate(raw: &raw::Spec, src: &Source) -> Result<Spec, Vec<SpecEr
         errors.sort_by_key(|e| e.location);
         Err(errors)
     }
+}
+
+/// A string field of a section as written.
+fn written<'v>(section: &'v Option<serde_json::Value>, pointer: &str) -> Option<&'v str> {
+    section.as_ref()?.pointer(pointer)?.as_str()
+}
+
+/// The spec's name and where it was taken from: `name:`, else `nodePool.name`, else the
+/// workload's name (`workload.name`, else the name its plugin gives it from the image, see
+/// [`hms_plugin_sdk::image::default_name`]). A name taken from the image is checked here even
+/// when the spec's name comes from elsewhere: it names the workload's objects.
+fn name(cx: &mut Ctx<'_>, raw: &raw::Spec) -> (String, &'static str) {
+    let src = cx.src;
+    let image = written(&raw.workload, "/image");
+    let from_image = match (written(&raw.workload, "/name"), image) {
+        (None, Some(image)) => {
+            let name = hms_plugin_sdk::image::default_name(image);
+            match dns1123_label_reason(name) {
+                None => Some(name),
+                Some(reason) => {
+                    // A reference that is not valid says so itself (the workload's schema); the
+                    // name only matters for a valid one.
+                    if crate::image::parse(image).is_ok() {
+                        let msg = format!(
+                            "the workload name taken from the image, `{name}`, is not valid: {reason}"
+                        );
+                        let hint = "set `workload.name`";
+                        cx.at(
+                            src.locate_pointer("/workload/image"),
+                            msg,
+                            Some(hint.into()),
+                        );
+                    }
+                    return (String::new(), "");
+                }
+            }
+        }
+        _ => None,
+    };
+    let (n, ptr) = if let Some(n) = &raw.name {
+        if let Some(reason) = dns1123_label_reason(n) {
+            let msg = format!("invalid spec name `{n}`: {reason}");
+            cx.at(src.locate_pointer("/name"), msg, Some(LABEL_HINT.into()));
+        }
+        return (n.clone(), "/name");
+    } else if let Some(n) = written(&raw.node_pool, "/name") {
+        (n, "/nodePool/name")
+    } else if let Some(n) = written(&raw.workload, "/name") {
+        (n, "/workload/name")
+    } else if let Some(n) = from_image {
+        (n, "/workload/image")
+    } else {
+        let msg = "the spec has no name: there is no `name:`, no `nodePool.name` and no workload name or image to take it from";
+        cx.at(Location::START, msg, Some("add a top-level `name:`".into()));
+        return (String::new(), "");
+    };
+    // A name taken from a section: its plugin's schema may say more, but the envelope needs
+    // a DNS-1123 label now.
+    if ptr != "/workload/image"
+        && let Some(reason) = dns1123_label_reason(n)
+    {
+        let msg = format!(
+            "invalid spec name `{n}` (from `{}`): {reason}",
+            ptr[1..].replace('/', ".")
+        );
+        let hint = "set a top-level `name:` that is a DNS-1123 label".to_string();
+        cx.at(src.locate_pointer(ptr), msg, Some(hint));
+    }
+    (n.to_string(), ptr)
 }
 
 fn namespace(cx: &mut Ctx<'_>, raw: &raw::Spec, name: &str, name_ptr: &str) -> String {
@@ -192,212 +188,25 @@ fn namespace(cx: &mut Ctx<'_>, raw: &raw::Spec, name: &str, name_ptr: &str) -> S
     ns
 }
 
-fn node_pool(cx: &mut Ctx<'_>, np: &raw::NodePool, spec_name: &str) -> Option<NodePool> {
-    const S: Section = Section::NodePool;
-    let name = cx.required(S, "", "name", np.name.as_deref());
-    let name_ok = name.is_some_and(|n| cx.label(S, "/name", n));
-    let count = match np.count {
-        None => {
-            cx.required(S, "", "count", None);
-            None
-        }
-        Some(c) => cx.count(S, "/count", c),
-    };
-    let runtime = cx.required(S, "", "runtime", np.runtime.as_deref());
-    // Which runtimes exist is the node-pool plugin's to say (its schema's enum).
-    let runtime_ok = runtime.is_some();
-    let provider = np.provider.as_deref().unwrap_or("cluster-api");
-    let provider_ok = cx.choice(S, "/provider", provider, PROVIDERS);
-    if provider_ok {
-        if np.cluster_api.is_some() && provider != "cluster-api" {
-            cx.only_with(S, "/clusterApi", "clusterApi", "cluster-api", provider);
-        }
-        if np.karpenter.is_some() && provider != "karpenter" {
-            cx.only_with(S, "/karpenter", "karpenter", "karpenter", provider);
-        }
-        if np.static_pool.is_some() && provider != "static" {
-            cx.only_with(S, "/static", "static", "static", provider);
-        }
-    }
-    let pool = name.unwrap_or_default();
-    let cluster_api = (provider == "cluster-api")
-        .then(|| cluster_api(cx, np.cluster_api.as_ref(), spec_name, pool));
-    let karpenter =
-        (provider == "karpenter").then(|| karpenter(cx, np.karpenter.as_ref(), spec_name));
-    let static_pool = (provider == "static").then(|| StaticPool {
-        labels: np
-            .static_pool
-            .as_ref()
-            .and_then(|s| s.labels.clone())
-            .unwrap_or_else(|| BTreeMap::from([("hms.io/pool".to_string(), pool.to_string())])),
-    });
-    if let Some(labels) = np.static_pool.as_ref().and_then(|s| s.labels.as_ref())
-        && labels.is_empty()
-    {
-        let hint = "give the labels that select the existing nodes, or remove `labels`";
-        cx.err(
-            S,
-            "/static/labels",
-            "`nodePool.static.labels` is empty",
-            Some(hint.into()),
-        );
-    }
-    if !(name_ok && runtime_ok && provider_ok) {
-        return None;
-    }
-    Some(NodePool {
-        name: pool.to_string(),
-        count: count?,
-        runtime: runtime?.to_string(),
-        provider: provider.to_string(),
-        cluster_api,
-        karpenter,
-        static_pool,
-    })
-}
-
-fn cluster_api(
-    cx: &mut Ctx<'_>,
-    c: Option<&raw::ClusterApi>,
-    spec_name: &str,
-    pool: &str,
-) -> ClusterApi {
-    const S: Section = Section::NodePool;
-    let cluster_name = c
-        .and_then(|c| c.cluster_name.clone())
-        .unwrap_or_else(|| spec_name.to_string());
-    if !is_dns1123_subdomain(&cluster_name) && c.is_some_and(|c| c.cluster_name.is_some()) {
-        let msg = format!("invalid `clusterName` `{cluster_name}`: not a DNS-1123 subdomain");
-        cx.err(S, "/clusterApi/clusterName", msg, None);
-    }
-    let version = c.and_then(|c| c.kubernetes_version.clone());
-    if let Some(v) = &version
-        && !v.starts_with('v')
-    {
-        let msg = format!("`nodePool.clusterApi.kubernetesVersion` must start with `v`, got `{v}`");
-        cx.err(
-            S,
-            "/clusterApi/kubernetesVersion",
-            msg,
-            Some(format!("use `v{v}`")),
-        );
-    }
-    let mut template = |field: &str, given: Option<&raw::TemplateRef>, group: &str, kind: &str| {
-        let given = given.unwrap_or(&raw::TemplateRef {
-            api_group: None,
-            kind: None,
-            name: None,
-        });
-        let t = TemplateRef {
-            api_group: given.api_group.clone().unwrap_or_else(|| group.to_string()),
-            kind: given.kind.clone().unwrap_or_else(|| kind.to_string()),
-            name: given.name.clone().unwrap_or_else(|| pool.to_string()),
-        };
-        if given.name.is_some() && !is_dns1123_subdomain(&t.name) {
-            let msg = format!(
-                "invalid template name `{}`: not a DNS-1123 subdomain",
-                t.name
-            );
-            cx.err(S, &format!("/clusterApi/{field}/name"), msg, None);
-        }
-        if t.kind.is_empty() || t.api_group.is_empty() {
-            let msg =
-                format!("`nodePool.clusterApi.{field}` needs a non-empty `apiGroup` and `kind`");
-            cx.err(S, &format!("/clusterApi/{field}"), msg, None);
-        }
-        t
-    };
-    let infrastructure = template(
-        "infrastructure",
-        c.and_then(|c| c.infrastructure.as_ref()),
-        "infrastructure.cluster.x-k8s.io",
-        "AWSMachineTemplate",
-    );
-    let bootstrap = template(
-        "bootstrap",
-        c.and_then(|c| c.bootstrap.as_ref()),
-        "bootstrap.cluster.x-k8s.io",
-        "KubeadmConfigTemplate",
-    );
-    ClusterApi {
-        cluster_name,
-        kubernetes_version: version,
-        infrastructure,
-        bootstrap,
-    }
-}
-
-fn karpenter(cx: &mut Ctx<'_>, k: Option<&raw::Karpenter>, spec_name: &str) -> Karpenter {
-    const S: Section = Section::NodePool;
-    let cluster_name = k
-        .and_then(|k| k.cluster_name.clone())
-        .unwrap_or_else(|| spec_name.to_string());
-    if cluster_name.is_empty() {
-        cx.err(
-            S,
-            "/karpenter/clusterName",
-            "`nodePool.karpenter.clusterName` is empty",
-            None,
-        );
-    }
-    let role = k
-        .and_then(|k| k.role.clone())
-        .unwrap_or_else(|| format!("KarpenterNodeRole-{cluster_name}"));
-    if role.is_empty() {
-        cx.err(
-            S,
-            "/karpenter/role",
-            "`nodePool.karpenter.role` is empty",
-            None,
-        );
-    }
-    let version = k
-        .and_then(|k| k.kubernetes_version.clone())
-        .unwrap_or_else(|| "1.33".to_string());
-    let well_formed = version.split_once('.').is_some_and(|(a, b)| {
-        [a, b]
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-    });
-    if !well_formed {
-        let msg = format!(
-            "`nodePool.karpenter.kubernetesVersion` must be MAJOR.MINOR like `1.33`, got `{version}`"
-        );
-        let hint = version
-            .strip_prefix('v')
-            .map(|v| format!("use `{v}` (no `v`)"));
-        cx.err(S, "/karpenter/kubernetesVersion", msg, hint);
-    }
-    Karpenter {
-        cluster_name,
-        role,
-        static_capacity: k.and_then(|k| k.static_capacity).unwrap_or(false),
-        kubernetes_version: version,
-    }
-}
-
 /// The baselines to run: `baseline:` (a name, a mapping, or a list of them) or the
 /// `nodePool.baseline` shorthand. Each entry's fields other than `name` and `plugin` are the
 /// baseline plugin's parameters, judged by its schema.
 fn baselines(cx: &mut Ctx<'_>, raw: &raw::Spec) -> Vec<BaselineUse> {
-    let short = raw.node_pool.as_ref().and_then(|n| match n {
-        Given::Typed(n) => n.baseline.clone(),
-        Given::AsWritten(v) => {
-            let given = v.pointer("/baseline");
-            if given.is_some_and(|b| !b.is_string()) {
-                let msg = "`nodePool.baseline` must be one baseline's name";
-                let hint =
-                    "list several baselines, or give parameters, under the top-level `baseline:`";
-                cx.at(
-                    cx.src.locate_pointer("/nodePool/baseline"),
-                    msg,
-                    Some(hint.into()),
-                );
-            }
-            given
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_string)
+    let short = raw.node_pool.as_ref().and_then(|v| {
+        let given = v.pointer("/baseline");
+        if given.is_some_and(|b| !b.is_string()) {
+            let msg = "`nodePool.baseline` must be one baseline's name";
+            let hint =
+                "list several baselines, or give parameters, under the top-level `baseline:`";
+            cx.at(
+                cx.src.locate_pointer("/nodePool/baseline"),
+                msg,
+                Some(hint.into()),
+            );
         }
+        given
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
     });
     let entries: Vec<(serde_json::Value, String)> = match (&raw.baseline, short) {
         (None, None) => return Vec::new(),

@@ -3,6 +3,7 @@
 //! in every case the labels that select the pool's nodes.
 
 mod capi;
+mod defaults;
 mod karpenter;
 mod render;
 mod schema;

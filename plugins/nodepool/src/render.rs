@@ -4,7 +4,7 @@ use hms_plugin_sdk::labels::{self, Labels};
 use hms_plugin_sdk::{Ctx, Diagnostic, Output, Reader};
 use serde_json::Value;
 
-use crate::{capi, karpenter};
+use crate::{capi, defaults, karpenter};
 
 /// Every runtime docs/spec.md allows.
 pub const RUNTIMES: [&str; 8] = [
@@ -43,14 +43,17 @@ impl Pool<'_> {
 /// Renders the section text; a malformed section gives error diagnostics, never a panic.
 pub fn render(section: &str, ctx: &Ctx) -> Output {
     let mut r = Reader::new("NODEPOOL");
-    let Some(v) = r.parse_section(section) else {
+    let Some(mut v) = r.parse_section(section) else {
         return Output::failed(r.into_errors());
     };
+    let rules = defaults::apply(&mut v, ctx);
+    if !rules.is_empty() {
+        return Output::failed(rules);
+    }
     let name = r.str(&v, "/name");
     let count = r.u64(&v, "/count");
     let runtime = r.one_of(&v, "/runtime", &RUNTIMES);
     let provider = r.one_of(&v, "/provider", &PROVIDERS);
-    let _baseline = r.opt_str(&v, "/baseline");
     if count == Some(0) {
         r.invalid("/count", "`/count` must be at least 1");
     }

@@ -23,19 +23,9 @@ fn codes(o: &Output) -> Vec<&str> {
     o.diagnostics.iter().map(|d| d.code.as_str()).collect()
 }
 
-/// The example's defaulted section.
+/// The example's section as written: everything else is this plugin's defaults.
 fn example() -> Value {
-    json!({
-        "name": "dcaa-secure", "count": 10, "runtime": "fips-ubuntu-22.04",
-        "baseline": "cis-level-2", "provider": "cluster-api",
-        "clusterApi": {
-            "clusterName": "dcaa-secure",
-            "infrastructure": {"apiGroup": "infrastructure.cluster.x-k8s.io",
-                               "kind": "AWSMachineTemplate", "name": "dcaa-secure"},
-            "bootstrap": {"apiGroup": "bootstrap.cluster.x-k8s.io",
-                          "kind": "KubeadmConfigTemplate", "name": "dcaa-secure"}
-        }
-    })
+    json!({"name": "dcaa-secure", "count": 10, "runtime": "fips-ubuntu-22.04"})
 }
 
 fn karpenter(runtime: &str, static_capacity: bool) -> Value {
@@ -99,7 +89,7 @@ fn example_renders_machine_deployment_and_health_check() {
 #[test]
 fn cluster_api_version_is_passed_through() {
     let mut s = example();
-    s["clusterApi"]["kubernetesVersion"] = json!("v1.33.1");
+    s["clusterApi"] = json!({"kubernetesVersion": "v1.33.1"});
     s["runtime"] = json!("ubuntu-24.04");
     let out = render(s);
     assert_eq!(
@@ -214,22 +204,72 @@ fn malformed_section_is_an_error_not_a_panic() {
     let paths: Vec<_> = out.diagnostics.iter().map(|d| d.path.as_str()).collect();
     assert_eq!(paths, ["/count", "/runtime"]);
     let mut s = example();
-    s["clusterApi"]["infrastructure"] = json!({"kind": 3});
+    s["clusterApi"] = json!({"infrastructure": {"kind": 3}});
     let out = render(s);
     let paths: Vec<_> = out.diagnostics.iter().map(|d| d.path.as_str()).collect();
-    assert_eq!(
-        paths,
-        [
-            "/clusterApi/infrastructure/apiGroup",
-            "/clusterApi/infrastructure/kind",
-            "/clusterApi/infrastructure/name"
-        ]
-    );
+    assert_eq!(paths, ["/clusterApi/infrastructure/kind"]);
     assert!(out.manifest_texts().is_empty());
+    assert!(NodePoolPlugin::render("", &ctx()).has_errors());
+    assert!(NodePoolPlugin::render("[]", &ctx()).has_errors());
+}
+
+#[test]
+fn defaults_fill_each_backend() {
     let out =
         render(json!({"name": "p", "count": 1, "runtime": "al2023", "provider": "karpenter"}));
-    assert_eq!(out.diagnostics[0].path, "/karpenter/clusterName");
-    assert!(NodePoolPlugin::render("", &ctx()).has_errors());
+    assert!(!out.has_errors(), "{:?}", out.diagnostics);
+    let class = &out.manifests[1]["spec"];
+    assert_eq!(class["role"], "KarpenterNodeRole-dcaa-secure");
+    assert_eq!(
+        class["subnetSelectorTerms"][0]["tags"]["karpenter.sh/discovery"],
+        "dcaa-secure"
+    );
+    let out = render(json!({"name": "p", "count": 2, "runtime": "al2023", "provider": "static"}));
+    assert_eq!(
+        out.node_selector,
+        [("hms.io/pool".to_string(), "p".to_string())]
+    );
+    let out = render(example());
+    let md = &out.manifests[0]["spec"];
+    assert_eq!(md["clusterName"], "dcaa-secure");
+    let infra = &md["template"]["spec"]["infrastructureRef"];
+    assert_eq!(infra["name"], "dcaa-secure");
+}
+
+#[test]
+fn a_backend_block_fits_its_provider_only() {
+    let mut s = example();
+    s["provider"] = json!("karpenter");
+    s["clusterApi"] = json!({"clusterName": "x"});
+    let out = render(s);
+    assert!(out.manifests.is_empty());
+    let d = &out.diagnostics[0];
+    assert_eq!(
+        (d.code.as_str(), d.path.as_str()),
+        ("NODEPOOL-BLOCK-PROVIDER", "/clusterApi")
+    );
+    assert_eq!(
+        d.message,
+        "`clusterApi` is only allowed with `provider: cluster-api`, but the provider is `karpenter`"
+    );
+    assert_eq!(
+        d.hint,
+        "remove `clusterApi`, or set `provider: cluster-api`"
+    );
+}
+
+#[test]
+fn versions_are_checked_with_a_hint() {
+    let mut s = example();
+    s["clusterApi"] = json!({"kubernetesVersion": "1.33.1"});
+    let d = &render(s).diagnostics[0];
+    assert_eq!(d.path, "/clusterApi/kubernetesVersion");
+    assert_eq!(d.hint, "use `v1.33.1`");
+    let mut s = karpenter("al2023", false);
+    s["karpenter"]["kubernetesVersion"] = json!("v1.33");
+    let d = &render(s).diagnostics[0];
+    assert!(d.message.contains("MAJOR.MINOR"), "{}", d.message);
+    assert_eq!(d.hint, "use `1.33` (no `v`)");
 }
 
 #[test]

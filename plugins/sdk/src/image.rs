@@ -10,9 +10,35 @@ pub fn pinned_by_digest(image: &str) -> bool {
     }
 }
 
+/// The name a workload running `image` gets when none is given: the last path part of the
+/// repository, without tag or digest (`ghcr.io/hms/dcaa-audit:v1.0` gives `dcaa-audit`). The one
+/// definition for the workload plugin's default name and the host's spec name taken from it.
+/// `image` should be a valid reference; for any other text the result is still a substring of it.
+pub fn default_name(image: &str) -> &str {
+    let repository = image.split('@').next().unwrap_or(image);
+    let last = repository.rsplit('/').next().unwrap_or(repository);
+    last.split(':').next().unwrap_or(last)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::pinned_by_digest;
+    use super::{default_name, pinned_by_digest};
+
+    #[test]
+    fn default_names() {
+        let d = "a".repeat(64);
+        for (image, name) in [
+            ("ghcr.io/hms/dcaa-audit:v1.0", "dcaa-audit"),
+            ("nginx", "nginx"),
+            ("localhost:5000/a/b", "b"),
+            ("localhost:5000", "localhost"),
+            (&format!("ghcr.io/x/app:v2@sha256:{d}"), "app"),
+            (&format!("ghcr.io/x/app@sha256:{d}"), "app"),
+            ("", ""),
+        ] {
+            assert_eq!(default_name(image), name, "{image}");
+        }
+    }
 
     #[test]
     fn digest_pinning() {

@@ -1,6 +1,7 @@
 //! The bundled `storage-csi` plugin: section `storage` -> an encrypted StorageClass per CSI
 //! provider and the PersistentVolumeClaim the workload mounts.
 
+mod defaults;
 mod providers;
 mod render;
 mod rules;

@@ -6,16 +6,20 @@ use hms_plugin_sdk::{Ctx, Output, Reader};
 use serde_json::{Value, json};
 
 use crate::providers::{self, ACCESS_MODES, PROVIDERS, Provider, Volume};
-use crate::rules;
+use crate::{defaults, rules};
 
 const COMPONENT: &str = "storage";
 
 /// Renders the section text; a malformed section gives error diagnostics, never a panic.
 pub fn render(section: &str, ctx: &Ctx) -> Output {
     let mut r = Reader::new("STORAGE");
-    let Some(v) = r.parse_section(section) else {
+    let Some(mut v) = r.parse_section(section) else {
         return Output::failed(r.into_errors());
     };
+    let joined = defaults::apply(&mut v);
+    if !joined.is_empty() {
+        return Output::failed(joined);
+    }
     let names: Vec<&str> = PROVIDERS.iter().map(|p| p.name).collect();
     let name = r.str(&v, "/volume/name");
     let size = r.quantity(&v, "/volume/size");
@@ -39,12 +43,6 @@ pub fn render(section: &str, ctx: &Ctx) -> Output {
     } else {
         (Some(""), Some(""), Some(""))
     };
-    if p.name == "aws-efs" && file_system_id.is_none() {
-        r.invalid(
-            "/volume/fileSystemId",
-            "provider aws-efs needs fileSystemId (the EFS file system to create access points in)",
-        );
-    }
     let (Some(cluster_id), Some(fs_name), Some(pool), true) = (cluster_id, fs_name, pool, r.ok())
     else {
         return Output::failed(r.into_errors());

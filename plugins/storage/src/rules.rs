@@ -13,8 +13,14 @@ struct Mount {
     read_only: bool,
 }
 
+/// The workload mounts this volume when its `volume` names it or, as the workload plugin's
+/// default, is not given.
 fn mount_of(ctx: &Ctx, volume: &str) -> Option<Mount> {
-    let mounted = ctx.spec_at("/workload/volume").and_then(|v| v.as_str()) == Some(volume);
+    let workload = ctx.spec_at("/workload").filter(|w| w.is_object())?;
+    let mounted = match workload.get("volume").filter(|v| !v.is_null()) {
+        None => true,
+        Some(v) => v.as_str() == Some(volume),
+    };
     mounted.then(|| Mount {
         replicas: ctx
             .spec_at("/workload/replicas")

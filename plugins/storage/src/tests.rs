@@ -25,8 +25,10 @@ fn example_workload() -> Value {
 
 fn volume(provider: &str, mode: &str, extra: Value) -> Value {
     let mut v = json!({"name": "contract-pdfs", "size": "1Ti", "encryption": "aes256",
-        "provider": provider, "accessMode": mode,
-        "ceph": serde_json::from_str::<Value>(CEPH).unwrap_or_default()});
+        "provider": provider, "accessMode": mode});
+    if provider.starts_with("ceph") {
+        v["ceph"] = serde_json::from_str::<Value>(CEPH).unwrap_or_default();
+    }
     if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
         o.extend(e);
     }
@@ -43,8 +45,9 @@ fn codes(o: &Output) -> Vec<&str> {
 
 #[test]
 fn example_renders_cephfs_class_and_rwx_claim() {
+    // The example's section as written: provider, access mode and Ceph names are defaults.
     let out = render(
-        volume("cephfs", "ReadWriteMany", json!({})),
+        json!({"volume": {"name": "contract-pdfs", "size": "1Ti", "encryption": "aes256"}}),
         example_workload(),
     );
     assert!(!out.has_errors(), "{:?}", out.diagnostics);
@@ -61,6 +64,7 @@ fn example_renders_cephfs_class_and_rwx_claim() {
         (&p["clusterID"], &p["fsName"], &p["encrypted"]),
         (&json!("rook-ceph"), &json!("myfs"), &json!("true"))
     );
+    assert_eq!(p["pool"], "myfs-replicated");
     assert_eq!(
         p["csi.storage.k8s.io/node-stage-secret-name"],
         "rook-csi-cephfs-node"
@@ -95,6 +99,19 @@ fn rwo_with_ten_replicas_is_an_error() {
     assert_eq!((code, path), ("STORAGE-ACCESS-MODE", "/volume/accessMode"));
     assert!(hint.contains("cephfs, aws-efs, azure-file"), "{hint}");
     assert!(out.manifest_texts().is_empty());
+}
+
+#[test]
+fn a_workload_without_volume_mounts_the_storage_volume() {
+    let mut w = example_workload();
+    w.as_object_mut().map(|o| o.remove("volume"));
+    let out = render(volume("cephfs", "ReadWriteOnce", json!({})), w);
+    assert!(codes(&out).contains(&"STORAGE-ACCESS-MODE"));
+    let out = render(
+        volume("cephfs", "ReadWriteOnce", json!({})),
+        json!({"image": "x", "replicas": 10, "volume": "none"}),
+    );
+    assert!(!out.has_errors(), "{:?}", out.diagnostics);
 }
 
 #[test]
@@ -193,9 +210,67 @@ fn malformed_section_is_an_error_not_a_panic() {
         ]
     );
     assert!(out.has_errors());
-    let out = render(volume("aws-efs", "ReadWriteMany", json!({})), json!(null));
-    assert_eq!(out.diagnostics[0].path, "/volume/fileSystemId");
     assert!(StoragePlugin::render("[]", &Ctx::default()).has_errors());
+}
+
+#[test]
+fn blocks_fit_their_provider() {
+    let out = render(volume("aws-efs", "ReadWriteMany", json!({})), json!(null));
+    let d = &out.diagnostics[0];
+    assert_eq!(
+        (d.code.as_str(), d.path.as_str()),
+        ("STORAGE-EFS-FILE-SYSTEM", "/volume/provider")
+    );
+    assert!(d.hint.contains("fs-"), "{}", d.hint);
+    let out = render(
+        volume(
+            "aws-ebs",
+            "ReadWriteOnce",
+            json!({"fileSystemId": "fs-1", "ceph": {"pool": "p"}}),
+        ),
+        json!(null),
+    );
+    let found: Vec<_> = out
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.path.as_str(), d.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "STORAGE-BLOCK-PROVIDER",
+                "/volume/fileSystemId",
+                "`fileSystemId` is only allowed with `provider: aws-efs`, but the provider is `aws-ebs`"
+            ),
+            (
+                "STORAGE-BLOCK-PROVIDER",
+                "/volume/ceph",
+                "`ceph` is only allowed with `provider: cephfs` or `provider: ceph-rbd`, but the provider is `aws-ebs`"
+            )
+        ]
+    );
+    assert!(out.manifests.is_empty());
+}
+
+#[test]
+fn access_mode_defaults_to_what_the_provider_shares() {
+    let section = |p: &str| json!({"volume": {"name": "v", "size": "1Gi", "encryption": "aes256", "provider": p}});
+    for (p, mode) in [
+        ("aws-ebs", "ReadWriteOnce"),
+        ("ceph-rbd", "ReadWriteOnce"),
+        ("azure-file", "ReadWriteMany"),
+    ] {
+        let out = render(section(p), json!(null));
+        assert!(!out.has_errors(), "{p}: {:?}", out.diagnostics);
+        assert_eq!(
+            out.manifests[1]["spec"]["accessModes"],
+            json!([mode]),
+            "{p}"
+        );
+    }
+    let out = render(section("ceph-rbd"), json!(null));
+    assert_eq!(out.manifests[0]["parameters"]["pool"], "replicapool");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The bundled `workload` plugin: section `workload` -> a restricted Namespace, a dedicated
 //! ServiceAccount and a hardened Deployment that mounts the storage volume.
 
+mod defaults;
 mod pod;
 mod render;
 mod schema;

@@ -2,9 +2,10 @@
 
 use hms_plugin_sdk::labels::{self, Labels};
 use hms_plugin_sdk::object::{Scope, metadata, object};
-use hms_plugin_sdk::{Ctx, Diagnostic, Output, Reader};
+use hms_plugin_sdk::{Ctx, Output, Reader};
 use serde_json::{Value, json};
 
+use crate::defaults::{self, NO_VOLUME};
 use crate::pod::{self, Workload};
 
 const COMPONENT: &str = "workload";
@@ -12,13 +13,16 @@ const COMPONENT: &str = "workload";
 /// Renders the section text; a malformed section gives error diagnostics, never a panic.
 pub fn render(section: &str, ctx: &Ctx) -> Output {
     let mut r = Reader::new("WORKLOAD");
-    let Some(v) = r.parse_section(section) else {
+    let Some(mut v) = r.parse_section(section) else {
         return Output::failed(r.into_errors());
     };
+    let joined = defaults::apply(&mut v, ctx);
+    if !joined.is_empty() {
+        return Output::failed(joined);
+    }
     let Some(w) = read(&v, &mut r) else {
         return Output::failed(r.into_errors());
     };
-    let diagnostics = check_volume(&w, ctx);
     let labels = labels::standard(&ctx.common_labels, w.name, COMPONENT);
     Output {
         manifests: vec![
@@ -26,7 +30,7 @@ pub fn render(section: &str, ctx: &Ctx) -> Output {
             service_account(w.name, &ctx.namespace, &labels),
             pod::deployment(&w, ctx, &labels),
         ],
-        diagnostics,
+        diagnostics: Vec::new(),
         node_selector: Vec::new(),
     }
 }
@@ -56,7 +60,7 @@ fn read<'v>(v: &'v Value, r: &mut Reader) -> Option<Workload<'v>> {
     if run_as_user.is_some_and(|u| u < 10000) {
         r.invalid("/runAsUser", "`/runAsUser` must be at least 10000");
     }
-    if volume.is_some_and(|v| v != "none") && mount_path.is_none() {
+    if volume.is_some_and(|v| v != NO_VOLUME) && mount_path.is_none() {
         r.invalid("/mountPath", "required field `/mountPath` is missing");
     }
     let [Some(rc), Some(rm), Some(lc), Some(lm)] = resources else {
@@ -69,7 +73,7 @@ fn read<'v>(v: &'v Value, r: &mut Reader) -> Option<Workload<'v>> {
         image: image?,
         replicas: replicas?,
         name: name?,
-        volume: volume.filter(|v| *v != "none"),
+        volume: volume.filter(|v| *v != NO_VOLUME),
         mount_path: mount_path.unwrap_or_default(),
         read_only,
         port,
@@ -79,27 +83,6 @@ fn read<'v>(v: &'v Value, r: &mut Reader) -> Option<Workload<'v>> {
             "limits": {"cpu": lc, "memory": lm}
         }),
     })
-}
-
-/// The volume must be the storage section's volume (the host checks this too).
-fn check_volume(w: &Workload<'_>, ctx: &Ctx) -> Vec<Diagnostic> {
-    let Some(vol) = w.volume else {
-        return Vec::new();
-    };
-    match ctx.spec_at("/storage/volume/name").and_then(Value::as_str) {
-        Some(s) if s == vol => Vec::new(),
-        other => vec![
-            Diagnostic::error(
-                "WORKLOAD-VOLUME",
-                match other {
-                    Some(s) => format!("volume {vol} is not the storage volume ({s})"),
-                    None => format!("volume {vol} is mounted but the spec has no storage section"),
-                },
-            )
-            .at("/volume")
-            .hint("name the storage section's volume, or set volume: none"),
-        ],
-    }
 }
 
 /// The namespace, enforcing (and auditing and warning on) Pod Security `restricted`.

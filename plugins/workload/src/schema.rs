@@ -1,17 +1,32 @@
-//! JSON Schema (draft 2020-12) of the defaulted `workload` section (docs/spec.md).
+//! JSON Schema (draft 2020-12) of the `workload` section as written (docs/spec.md). The
+//! defaults it publishes are the ones `defaults::apply` fills in.
 
 use serde_json::{Value, json};
 
-fn quantity() -> Value {
-    json!({"type": ["string", "number"], "minLength": 1})
+use crate::defaults::{DEFAULT_RESOURCES, DEFAULT_RUN_AS_USER};
+
+fn quantity(pointer: &str) -> Value {
+    let default = DEFAULT_RESOURCES
+        .iter()
+        .find(|(p, _)| *p == pointer)
+        .map_or("", |(_, q)| q);
+    // A number is a quantity too (`cpu: 1`); the format judges strings only.
+    json!({
+        "type": ["string", "number"],
+        "format": "k8s-quantity",
+        "exclusiveMinimum": 0,
+        "default": default
+    })
 }
 
-fn cpu_memory() -> Value {
+fn cpu_memory(which: &str) -> Value {
     json!({
         "type": "object",
         "additionalProperties": false,
-        "required": ["cpu", "memory"],
-        "properties": {"cpu": quantity(), "memory": quantity()}
+        "properties": {
+            "cpu": quantity(&format!("/resources/{which}/cpu")),
+            "memory": quantity(&format!("/resources/{which}/memory"))
+        }
     })
 }
 
@@ -22,21 +37,28 @@ pub fn section_schema() -> Value {
         "title": "workload",
         "type": "object",
         "additionalProperties": false,
-        "required": ["image", "replicas", "name", "volume", "readOnly", "runAsUser", "resources"],
+        "required": ["image"],
         "properties": {
-            "image": {"type": "string", "format": "image-reference"},
-            "replicas": {"type": "integer", "minimum": 1},
-            "name": {"type": "string", "format": "dns1123-label"},
-            "volume": {"type": "string", "minLength": 1},
-            "mountPath": {"type": "string", "pattern": "^/"},
-            "readOnly": {"type": "boolean"},
+            "image": {"type": "string", "format": "image-reference", "description": "The container image; pin it by digest"},
+            "replicas": {"type": "integer", "minimum": 1, "default": 1},
+            "name": {
+                "type": "string",
+                "format": "dns1123-label",
+                "description": "Defaults to the last part of the image's repository"
+            },
+            "volume": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The storage section's volume (the default), or `none`"
+            },
+            "mountPath": {"type": "string", "description": "Defaults to /data/<last part of the volume name>"},
+            "readOnly": {"type": "boolean", "default": false},
             "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-            "runAsUser": {"type": "integer", "minimum": 10000},
+            "runAsUser": {"type": "integer", "minimum": 10000, "maximum": 4294967295u64, "default": DEFAULT_RUN_AS_USER},
             "resources": {
                 "type": "object",
                 "additionalProperties": false,
-                "required": ["requests", "limits"],
-                "properties": {"requests": cpu_memory(), "limits": cpu_memory()}
+                "properties": {"requests": cpu_memory("requests"), "limits": cpu_memory("limits")}
             }
         }
     })

@@ -20,15 +20,10 @@ fn ctx(storage: bool) -> Ctx {
     )
 }
 
-/// The example's defaulted section.
+/// The example's section as written: name, volume, mount path, user and resources are
+/// this plugin's defaults.
 fn example() -> Value {
-    json!({
-        "image": "ghcr.io/hms/dcaa-audit:v1.0", "replicas": 10, "name": "dcaa-audit",
-        "volume": "contract-pdfs", "mountPath": "/data/pdfs", "readOnly": false,
-        "runAsUser": 10001,
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
-                      "limits": {"cpu": "500m", "memory": "256Mi"}}
-    })
+    json!({"image": "ghcr.io/hms/dcaa-audit:v1.0", "replicas": 10})
 }
 
 fn render(section: Value, storage: bool) -> Output {
@@ -106,7 +101,11 @@ fn example_renders_namespace_account_and_deployment() {
     assert_eq!(csc["privileged"], false);
     assert_eq!(csc["runAsNonRoot"], true);
     assert_eq!(csc["capabilities"]["drop"], json!(["ALL"]));
-    assert_eq!(c["resources"]["limits"]["memory"], "256Mi");
+    assert_eq!(
+        c["resources"],
+        json!({"requests": {"cpu": "100m", "memory": "128Mi"},
+               "limits": {"cpu": "500m", "memory": "256Mi"}})
+    );
     assert_eq!(
         c["volumeMounts"][0],
         json!({"name": "data", "mountPath": "/data/pdfs", "readOnly": false})
@@ -129,7 +128,6 @@ fn port_adds_probes_and_digest_keeps_if_not_present() {
     s["port"] = json!(8443);
     s["image"] = json!(format!("ghcr.io/hms/dcaa-audit@sha256:{}", "0".repeat(64)));
     s["volume"] = json!("none");
-    s.as_object_mut().map(|o| o.remove("mountPath"));
     let out = render(s, false);
     assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
     let pod = &out.manifests[2]["spec"]["template"]["spec"];
@@ -145,16 +143,59 @@ fn port_adds_probes_and_digest_keeps_if_not_present() {
 #[test]
 fn a_volume_without_storage_is_an_error() {
     let out = render(example(), false);
-    assert_eq!(out.diagnostics[0].code, "WORKLOAD-VOLUME");
-    assert_eq!(out.diagnostics[0].path, "/volume");
+    let d = &out.diagnostics[0];
+    assert_eq!((d.code.as_str(), d.path.as_str()), ("WORKLOAD-VOLUME", ""));
+    assert_eq!(
+        d.message,
+        "the workload mounts a volume but the spec has no `storage` section"
+    );
     assert!(out.manifest_texts().is_empty());
+    let mut s = example();
+    s["volume"] = json!("other");
+    let d = &render(s.clone(), false).diagnostics[0];
+    assert_eq!(d.path, "/volume");
+    assert!(d.message.contains("no `storage` section"), "{}", d.message);
+    let d = &render(s, true).diagnostics[0];
+    assert_eq!(
+        d.message,
+        "`workload.volume` `other` does not name the storage volume `contract-pdfs`"
+    );
+    assert_eq!(d.hint, "use `volume: contract-pdfs` or `volume: none`");
+}
+
+#[test]
+fn mount_paths_follow_the_volume() {
+    let mut s = example();
+    s["mountPath"] = json!("data");
+    let d = &render(s.clone(), true).diagnostics[0];
+    assert_eq!(
+        (d.path.as_str(), d.hint.as_str()),
+        ("/mountPath", "use `/data`")
+    );
+    s["volume"] = json!("none");
+    let d = &render(s, false).diagnostics[0];
+    assert_eq!(
+        d.message,
+        "`workload.mountPath` needs a volume, but `workload.volume` is `none`"
+    );
+    let mut s = example();
+    s["name"] = json!("reader");
+    s["resources"] = json!({"limits": {"cpu": 2}});
+    let out = render(s, true);
+    assert!(!out.has_errors(), "{:?}", out.diagnostics);
+    let c = &out.manifests[2]["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        c["resources"]["limits"],
+        json!({"cpu": "2", "memory": "256Mi"})
+    );
+    assert_eq!(out.manifests[1]["metadata"]["name"], "reader");
 }
 
 #[test]
 fn malformed_section_is_an_error_not_a_panic() {
     let out = render(
         json!({"image": 1, "replicas": 0, "name": "x", "volume": "none",
-        "runAsUser": 0, "resources": {"requests": {}}}),
+        "runAsUser": 0, "resources": {"requests": {"cpu": true}}}),
         false,
     );
     let paths: Vec<_> = out.diagnostics.iter().map(|d| d.path.as_str()).collect();
@@ -163,9 +204,6 @@ fn malformed_section_is_an_error_not_a_panic() {
         [
             "/image",
             "/resources/requests/cpu",
-            "/resources/requests/memory",
-            "/resources/limits/cpu",
-            "/resources/limits/memory",
             "/replicas",
             "/runAsUser"
         ]
