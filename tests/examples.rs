@@ -112,6 +112,10 @@ fn the_agency_example_validates_with_its_storage_plugin_and_both_baselines() {
     );
     let baselines: Vec<String> = serving("baseline").into_iter().map(|(n, _)| n).collect();
     assert_eq!(baselines, ["cis-level-2", "agency-rules"]);
+    // The table keeps its columns in line around the long paths of the agency's plugins.
+    let table = hms(&["plugins", "list", p(&spec)]);
+    assert!(table.stdout.contains("netapp-trident.wasm"), "{table:?}");
+    crate::render::assert_columns_line_up(&table.stdout);
 }
 
 #[test]

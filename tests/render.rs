@@ -193,7 +193,25 @@ fn plugins_list_shows_every_bundled_plugin() {
         assert_eq!(r["witVersion"], "0.1.0");
     }
     let table = hms(&["plugins", "list"]);
-    assert!(table.stdout.starts_with("SERVES    NAME"), "{table:?}");
+    assert!(table.stdout.starts_with("SERVES   NAME"), "{table:?}");
+    assert_columns_line_up(&table.stdout);
+}
+
+/// Every column of a `plugins list` table starts where its header does.
+pub fn assert_columns_line_up(table: &str) {
+    let mut lines = table.lines();
+    let header: Vec<char> = lines.next().expect("header").chars().collect();
+    let starts: Vec<usize> = (1..header.len())
+        .filter(|&i| header[i - 1] == ' ' && header[i] != ' ')
+        .collect();
+    assert_eq!(starts.len(), 6, "{table}");
+    for line in lines {
+        let line: Vec<char> = line.chars().collect();
+        for &at in &starts {
+            let starts_here = at >= line.len() || (line[at - 1] == ' ' && line[at] != ' ');
+            assert!(starts_here, "column at {at} out of line:\n{table}");
+        }
+    }
 }
 
 #[test]

@@ -501,32 +501,50 @@ fn list_plugins(
         writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "{:<9} {:<14} {:<8} {:<6} {:<19} {:<10} EMITS",
-        "SERVES", "NAME", "VERSION", "WIT", "DIGEST", "FROM"
-    )?;
-    // Every cell but the digest comes from the plugin: shown escaped and bounded.
+    // Every cell but the digest comes from the plugin: shown escaped and bounded. Columns are
+    // as wide as their widest cell, so a long FROM path does not push EMITS out of line.
+    let mut table: Vec<Vec<String>> = vec![
+        [
+            "SERVES", "NAME", "VERSION", "WIT", "DIGEST", "FROM", "EMITS",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
     for r in &rows {
         let s = |k: &str| shown(r[k].as_str().unwrap_or(""), text::CELL).into_owned();
-        let digest: String = s("digest").chars().take(19).collect();
         let emits: Vec<&str> = r["emits"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|v| v.as_str())
             .collect();
-        writeln!(
-            out,
-            "{:<9} {:<14} {:<8} {:<6} {:<19} {:<10} {}",
+        table.push(vec![
             s("serves"),
             s("name"),
             s("version"),
             s("witVersion"),
-            digest,
-            shown(r["from"].as_str().unwrap_or(""), text::FIELD),
-            shown(&emits.join(", "), text::MESSAGE)
-        )?;
+            s("digest").chars().take(19).collect(),
+            shown(r["from"].as_str().unwrap_or(""), text::FIELD).into_owned(),
+            shown(&emits.join(", "), text::MESSAGE).into_owned(),
+        ]);
+    }
+    let last = table[0].len() - 1;
+    let widths: Vec<usize> = (0..last)
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in &table {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate().take(last) {
+            line.push_str(&format!("{cell:<w$} ", w = widths[c]));
+        }
+        line.push_str(&r[last]);
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }

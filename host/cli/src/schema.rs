@@ -1,5 +1,5 @@
 //! A section (or a baseline's parameters) judged by its plugin's JSON Schema, with errors as
-//! good as the typed model's: located at `file:line:column`, "did you mean" from the schema's
+//! good as hand-written ones: located at `file:line:column`, "did you mean" from the schema's
 //! own properties and enums, a missing field reported at its parent, and the host's named
 //! formats (`hms_spec::formats`) with their reasons and hints.
 

@@ -83,7 +83,7 @@ pub struct Context {
     pub namespace: String,
     pub node_selector: Vec<(String, String)>,
     pub common_labels: Vec<(String, String)>,
-    /// The whole defaulted spec as JSON text.
+    /// The whole spec as written, as JSON text.
     pub spec: String,
 }
 

@@ -1,6 +1,6 @@
 //! Named string formats that plugin schemas can use (`"format": "k8s-quantity"`), each with
 //! the reason and hint a person gets when a value does not fit. The host registers every
-//! format here with its JSON Schema validator; the typed model uses the same checks.
+//! format here with its JSON Schema validator; the envelope uses the same name rules.
 
 use std::net::IpAddr;
 

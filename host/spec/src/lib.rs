@@ -36,7 +36,7 @@ pub use source::Source;
 
 use source::Root;
 
-/// A parsed, validated and defaulted spec together with where everything was written.
+/// A parsed spec, its envelope checked, together with where everything was written.
 #[derive(Clone, Debug)]
 pub struct Document {
     pub spec: Spec,

@@ -23,7 +23,7 @@ pub struct PluginMeta {
     pub section: &'static str,
     pub description: &'static str,
     pub emits: Vec<KindRef>,
-    /// JSON Schema (draft 2020-12) of the defaulted section.
+    /// JSON Schema (draft 2020-12) of the section as written, with its defaults as `default`.
     pub section_schema: Value,
 }
 
@@ -34,7 +34,7 @@ pub struct Ctx {
     pub namespace: String,
     pub node_selector: Vec<(String, String)>,
     pub common_labels: Vec<(String, String)>,
-    /// The whole defaulted spec; `Null` if the host sent text that is not JSON.
+    /// The whole spec as written (no defaults); `Null` if the host sent text that is not JSON.
     pub spec: Value,
 }
 
