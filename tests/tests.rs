@@ -12,6 +12,7 @@ mod hostile;
 mod kube;
 mod kube_server;
 mod psa;
+mod quiet;
 mod render;
 mod schemas;
 mod serve;

@@ -24,7 +24,8 @@ pub struct ClusterArgs {
     /// The kubeconfig context [default: the current context].
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Append events (JSON lines, docs/events.md) to FILE instead of stderr (`-`: stderr).
+    /// Write events, one JSON line per step (docs/events.md), appended to FILE, or to stderr
+    /// with `-`; without this flag no events are written.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
 }
@@ -37,7 +38,8 @@ impl ClusterArgs {
         }
     }
 
-    /// The event sink: `--events FILE` (append), else stderr.
+    /// The event sink: `--events FILE` (append), `--events -` (stderr), else none (events only
+    /// when asked for, as Terraform's `-json`).
     pub fn sink(&self, spec: &str, rendered: Option<&Rendered>) -> anyhow::Result<Sink> {
         let digests: serde_json::Map<String, Value> = rendered
             .map(|r| {
@@ -54,9 +56,9 @@ impl ClusterArgs {
                     .create(true)
                     .append(true)
                     .open(path)
-                    .map_err(|e| anyhow::anyhow!("--events {}: {e}", path.display()))?,
+                    .map_err(|e| anyhow::anyhow!("--events `{}`: {e}", path.display()))?,
             ),
-            None => Box::new(std::io::stderr()),
+            None => Box::new(std::io::sink()),
         };
         Ok(Sink::new(out, spec, digests))
     }
