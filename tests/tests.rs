@@ -11,6 +11,7 @@ mod examples;
 mod hostile;
 mod kube;
 mod kube_server;
+mod kubeconfig;
 mod psa;
 mod quiet;
 mod render;
