@@ -7,6 +7,7 @@ mod apply_dir;
 mod bench_apply;
 mod cache;
 mod capabilities;
+mod completions;
 mod examples;
 mod hostile;
 mod kube;

@@ -9,6 +9,8 @@ use hms_plugin::{Cache, Limits, Runtime};
 use hms_spec::Section;
 
 use crate::cluster_cli::{self, ApplyArgs, PlanArgs, StatusArgs};
+use crate::cmd_completions::{self, CompletionsArgs};
+use crate::cmd_man::{self, ManArgs};
 use crate::exit;
 use crate::output::{self, Format};
 use crate::pipeline::{self, Failure};
@@ -82,6 +84,10 @@ pub enum Command {
         #[command(subcommand)]
         command: PluginsCommand,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page, or write one per subcommand into DIR.
+    Man(ManArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -252,6 +258,8 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
         Command::Apply(args) => cluster_cli::apply(args, style, out, err),
         Command::Plan(args) => cluster_cli::plan(args, style, out, err),
         Command::Status(args) => cluster_cli::status(args, out, err),
+        Command::Completions(args) => cmd_completions::run(&args, out),
+        Command::Man(args) => cmd_man::run(&args, out),
         Command::Plugins {
             command:
                 PluginsCommand::List {

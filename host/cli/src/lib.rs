@@ -11,6 +11,8 @@ pub mod checks;
 mod cli;
 mod cluster_cli;
 mod cmd_apply;
+mod cmd_completions;
+mod cmd_man;
 mod dir_target;
 pub mod kinds;
 pub mod output;
