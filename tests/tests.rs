@@ -10,6 +10,7 @@ mod capabilities;
 mod completions;
 mod examples;
 mod hostile;
+mod init;
 mod kube;
 mod kube_server;
 mod kubeconfig;

@@ -10,6 +10,7 @@ use hms_spec::Section;
 
 use crate::cluster_cli::{self, ApplyArgs, PlanArgs, StatusArgs};
 use crate::cmd_completions::{self, CompletionsArgs};
+use crate::cmd_init::{self, InitArgs};
 use crate::cmd_man::{self, ManArgs};
 use crate::exit;
 use crate::output::{self, Format};
@@ -84,6 +85,8 @@ pub enum Command {
         #[command(subcommand)]
         command: PluginsCommand,
     },
+    /// Write a starter spec (the canonical example, every field explained) to DIR/spec.yml.
+    Init(InitArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
     Completions(CompletionsArgs),
     /// Print the man page, or write one per subcommand into DIR.
@@ -258,6 +261,7 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
         Command::Apply(args) => cluster_cli::apply(args, style, out, err),
         Command::Plan(args) => cluster_cli::plan(args, style, out, err),
         Command::Status(args) => cluster_cli::status(args, out, err),
+        Command::Init(args) => cmd_init::run(&args, out, err),
         Command::Completions(args) => cmd_completions::run(&args, out),
         Command::Man(args) => cmd_man::run(&args, out),
         Command::Plugins {

@@ -12,6 +12,7 @@ mod cli;
 mod cluster_cli;
 mod cmd_apply;
 mod cmd_completions;
+pub mod cmd_init;
 mod cmd_man;
 mod dir_target;
 pub mod kinds;
