@@ -513,7 +513,12 @@ fn the_cluster_commands_parse_and_fail_clearly_without_a_cluster() {
     let missing = missing.display().to_string();
     let run = support::hms(&["status", NS, "--kubeconfig", &missing]);
     assert_eq!(run.code, 6, "{run:?}");
-    assert!(run.stderr.contains("cannot load the kubeconfig"), "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "no kubeconfig: `{missing}` (given with --kubeconfig) does not exist"
+        )),
+        "{run:?}"
+    );
 
     let cluster = Cluster::start();
     let unknown = hms(&cluster, &["status", "never-applied"]);

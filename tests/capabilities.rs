@@ -146,7 +146,7 @@ fn a_spec_chooses_a_plugin_by_path_pinned_by_digest() {
     assert!(run.stdout.contains("kind: ConfigMap"), "{run:?}");
     let list = hms(&["plugins", "list", p(&spec)]);
     assert_eq!(list.code, 0, "{list:?}");
-    assert!(list.stdout.contains("workload  hostile"), "{list:?}");
+    assert!(list.stdout.contains("workload hostile"), "{list:?}");
     assert!(
         list.stdout.contains("hostile.wasm (named in the spec)"),
         "{list:?}"

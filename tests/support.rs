@@ -173,6 +173,36 @@ pub fn spawn_hms_env(args: &[String], env: &[(&str, &str)]) -> std::process::Chi
         .expect("start the child process")
 }
 
+/// Runs `hms-sys ARGS` (as [`spawn_hms`] does) with stdout and stderr on a pseudo-terminal, by
+/// util-linux `script`, and returns what the terminal showed (stdout and stderr together) as
+/// `stdout`. `None` when `script` is not installed.
+pub fn hms_in_terminal(
+    args: &[String],
+    env: &[(&str, &str)],
+    limit: std::time::Duration,
+) -> Option<Run> {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    // libtest's own colour off: every escape code the terminal shows is hms-sys's.
+    let command = format!(
+        "{} --exact support::hms_child --ignored --nocapture --test-threads=1 --color never",
+        quote(exe.to_str().expect("utf-8 path"))
+    );
+    let child = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .envs(env.iter().copied())
+        .env(
+            CHILD_ARGS,
+            serde_json::to_string(args).expect("args as JSON"),
+        )
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    Some(wait_child(child, limit))
+}
+
 /// Waits for a child at most `limit` (a guard against a hang, not a timing assertion); kills it
 /// and panics with what it printed if it is still running.
 pub fn wait_child(child: std::process::Child, limit: std::time::Duration) -> Run {
@@ -197,7 +227,6 @@ pub fn wait_child(child: std::process::Child, limit: std::time::Duration) -> Run
 #[test]
 #[ignore = "the entry point of child processes started by support::spawn_hms"]
 fn hms_child() {
-    use std::io::Write;
     let Ok(json) = std::env::var(CHILD_ARGS) else {
         return;
     };
@@ -211,10 +240,5 @@ fn hms_child() {
             std::process::exit(i32::from(code));
         }
     };
-    hms_sys::init_logging(&cli);
-    hms_sys::handle_signals();
-    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
-    let code = hms_sys::run(cli, &mut out, &mut err);
-    let _ = out.flush();
-    std::process::exit(i32::from(code));
+    std::process::exit(i32::from(hms_sys::run_process(cli)));
 }

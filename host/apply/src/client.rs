@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kube::api::{Api, DynamicObject};
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError, LoadDataError};
 use kube::discovery::{ApiCapabilities, ApiResource, Discovery, Scope};
 use kube::{Client, Config};
 
@@ -25,26 +25,123 @@ pub async fn connect(target: &Target) -> Result<Client, Error> {
         context: target.context.clone(),
         ..KubeConfigOptions::default()
     };
-    let bad = |e: &dyn std::fmt::Display| Error::Kubeconfig(e.to_string());
-    let config = match &target.kubeconfig {
-        Some(path) => {
-            let kc = Kubeconfig::read_from(path)
-                .map_err(|e| Error::Kubeconfig(format!("{}: {e}", path.display())))?;
-            Config::from_custom_kubeconfig(kc, &options)
-                .await
-                .map_err(|e| bad(&e))?
-        }
-        None => Config::from_kubeconfig(&options)
-            .await
-            .map_err(|e| bad(&e))?,
-    };
-    let mut config = config;
+    let (kc, from) = read_kubeconfig(target)?;
+    let bad = |e: &dyn std::fmt::Display| Error::Kubeconfig(format!("{from}: {e}"));
+    let mut config = Config::from_custom_kubeconfig(kc, &options)
+        .await
+        .map_err(|e| bad(&load_message(&e)))?;
     // One retry policy, ours (`retry` below: bounded, honours the server's retryAfterSeconds
     // up to 30 s). kube's own layer would retry 429/503/504 up to 15 more times per attempt.
     config.default_retry = false;
     // Every request gets an answer within a minute or fails (and is retried, bounded).
     config.read_timeout = Some(REQUEST_TIMEOUT);
     Client::try_from(config).map_err(|e| bad(&e))
+}
+
+/// Reads the kubeconfig as kubectl finds it: `--kubeconfig`, else the files `KUBECONFIG` lists
+/// (merged, the first to set a value wins; a listed file that does not exist is skipped, as
+/// client-go skips it), else `~/.kube/config`. Returns it with where it came from, in words.
+/// When there is none, [`Error::NoKubeconfig`] says where it looked.
+fn read_kubeconfig(target: &Target) -> Result<(Kubeconfig, String), Error> {
+    let read = |path: &Path| -> Result<Option<Kubeconfig>, Error> {
+        match Kubeconfig::read_from(path) {
+            Ok(kc) => Ok(Some(kc)),
+            Err(KubeconfigError::ReadConfig(e, _)) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(None)
+            }
+            Err(e) => Err(Error::Kubeconfig(format!(
+                "`{}`: {}",
+                path.display(),
+                load_message(&e)
+            ))),
+        }
+    };
+    if let Some(path) = &target.kubeconfig {
+        let shown = format!("`{}`", path.display());
+        return match read(path)? {
+            Some(kc) => Ok((kc, shown)),
+            None => Err(Error::NoKubeconfig(format!(
+                "{shown} (given with --kubeconfig) does not exist"
+            ))),
+        };
+    }
+    let listed: Vec<PathBuf> = std::env::var_os("KUBECONFIG")
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if !listed.is_empty() {
+        let names: Vec<String> = listed
+            .iter()
+            .map(|p| format!("`{}`", p.display()))
+            .collect();
+        let mut merged: Option<Kubeconfig> = None;
+        let mut found = Vec::new();
+        for path in &listed {
+            if let Some(kc) = read(path)? {
+                found.push(format!("`{}`", path.display()));
+                merged = Some(match merged {
+                    None => kc,
+                    Some(m) => m.merge(kc).map_err(|e| {
+                        Error::Kubeconfig(format!("from KUBECONFIG ({}): {e}", names.join(", ")))
+                    })?,
+                });
+            }
+        }
+        return match merged {
+            Some(kc) => Ok((kc, found.join(", "))),
+            None if names.len() == 1 => Err(Error::NoKubeconfig(format!(
+                "{} (from the KUBECONFIG variable) does not exist",
+                names[0]
+            ))),
+            None => Err(Error::NoKubeconfig(format!(
+                "none of the files the KUBECONFIG variable lists exists: {}",
+                names.join(", ")
+            ))),
+        };
+    }
+    let Some(path) = std::env::home_dir().map(|h| h.join(".kube").join("config")) else {
+        return Err(Error::NoKubeconfig(
+            "KUBECONFIG names no file and there is no home directory to find .kube/config in"
+                .into(),
+        ));
+    };
+    let shown = format!("`{}`", path.display());
+    let variable = if std::env::var_os("KUBECONFIG").is_some() {
+        "KUBECONFIG is empty"
+    } else {
+        "KUBECONFIG is not set"
+    };
+    match read(&path)? {
+        Some(kc) => Ok((kc, shown)),
+        None => Err(Error::NoKubeconfig(format!(
+            "{shown} (the default; {variable}) does not exist"
+        ))),
+    }
+}
+
+/// kube's message for a kubeconfig it could not load (the caller names the kubeconfig), with
+/// the files it names quoted once (kube's own messages quote a path twice:
+/// `'"/root/.kube/config"'`).
+fn load_message(e: &KubeconfigError) -> String {
+    let file = |what: &str, e: &LoadDataError| match e {
+        LoadDataError::ReadFile(io, path) => {
+            format!("cannot read the {what} `{}`: {io}", path.display())
+        }
+        other => format!("cannot load the {what}: {other}"),
+    };
+    match e {
+        // The caller names the file.
+        KubeconfigError::ReadConfig(io, _) => format!("cannot read it: {io}"),
+        KubeconfigError::LoadCertificateAuthority(e) => file("certificate authority", e),
+        KubeconfigError::LoadClientCertificate(e) => file("client certificate", e),
+        KubeconfigError::LoadClientKey(e) => file("client key", e),
+        // Only the first line: the rest is an excerpt of the file, which may hold credentials.
+        KubeconfigError::Parse(_) => e.to_string().lines().next().unwrap_or_default().to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// Kinds the cluster serves, resolved through discovery: once per operation, and again for the

@@ -98,8 +98,11 @@ impl fmt::Display for ObjectRef {
 /// What went wrong talking to the cluster.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot load the kubeconfig: {0}")]
+    #[error("cannot load the kubeconfig {0}")]
     Kubeconfig(String),
+    /// No kubeconfig file where kubectl would look; the text says where that was.
+    #[error("no kubeconfig: {0}")]
+    NoKubeconfig(String),
     #[error("the cluster does not serve {0} (is its CRD installed?)")]
     UnknownKind(String),
     #[error("{0}")]

@@ -9,11 +9,15 @@ use hms_plugin::{Cache, Limits, Runtime};
 use hms_spec::Section;
 
 use crate::cluster_cli::{self, ApplyArgs, PlanArgs, StatusArgs};
+use crate::cmd_completions::{self, CompletionsArgs};
+use crate::cmd_init::{self, InitArgs};
+use crate::cmd_man::{self, ManArgs};
 use crate::exit;
 use crate::output::{self, Format};
 use crate::pipeline::{self, Failure};
 use crate::plugins::{self, LimitTable, Origin, Plugins};
 use crate::problem::Problem;
+use crate::style::{ColorWhen, Style};
 use crate::text::{self, shown};
 
 #[derive(Parser, Debug)]
@@ -26,9 +30,17 @@ pub struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// More logs: -v for each step, -vv for debugging.
+    /// More output on stderr: -v adds notes of severity info and a log line per step, -vv
+    /// debugging logs.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Colour on stderr: `auto` only on a terminal and without NO_COLOR.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+    /// Whether the stderr this run writes to is a terminal (set by [`crate::run_process`]; a
+    /// caller of [`crate::run`] with its own writers leaves it false: they are not terminals).
+    #[arg(skip)]
+    pub stderr_terminal: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -73,6 +85,12 @@ pub enum Command {
         #[command(subcommand)]
         command: PluginsCommand,
     },
+    /// Write a starter spec (the canonical example, every field explained) to DIR/spec.yml.
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page, or write one per subcommand into DIR.
+    Man(ManArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -121,9 +139,10 @@ pub struct PluginArgs {
     pub cache_dir: Option<PathBuf>,
 }
 
-/// Installs the tracing subscriber on stderr. Text logs carry colour codes only when stderr is a
-/// terminal and `NO_COLOR` is unset or empty, and every field is shown through
-/// [`text::shown`] (a log line may quote a plugin's error); JSON logs are exact.
+/// Installs the tracing subscriber on stderr. Text logs carry colour codes as `--color` says
+/// ([`ColorWhen::colour`]: by default only when stderr is a terminal and `NO_COLOR` is unset or
+/// empty), and every field is shown through [`text::shown`] (a log line may quote a plugin's
+/// error); JSON logs are exact.
 pub fn init_logging(cli: &Cli) {
     let level = match cli.verbose {
         0 => "warn",
@@ -139,8 +158,7 @@ pub fn init_logging(cli: &Cli) {
         };
         tracing_subscriber::EnvFilter::new(format!("{level},cranelift=warn,wasmtime=warn{kube}"))
     });
-    let colour = std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let colour = cli.color.colour(std::io::stderr().is_terminal());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -174,7 +192,11 @@ fn shown_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> {
 }
 
 pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let json = cli.log_format == LogFormat::Json;
+    let style = Style {
+        json: cli.log_format == LogFormat::Json,
+        verbose: cli.verbose,
+        colour: cli.color.colour(cli.stderr_terminal),
+    };
     match cli.command {
         Command::Render {
             spec,
@@ -182,7 +204,7 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
             out: dir,
             plugins,
         } => {
-            let rendered = match prepare(&spec, &plugins, json, err) {
+            let rendered = match prepare(&spec, &plugins, style, err) {
                 Ok(r) => r,
                 Err(code) => return Ok(code),
             };
@@ -196,7 +218,7 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
             Ok(exit::OK)
         }
         Command::Validate { spec, plugins } => {
-            let rendered = match prepare(&spec, &plugins, json, err) {
+            let rendered = match prepare(&spec, &plugins, style, err) {
                 Ok(r) => r,
                 Err(code) => return Ok(code),
             };
@@ -236,9 +258,12 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
             }
             Ok(exit::OK)
         }
-        Command::Apply(args) => cluster_cli::apply(args, json, out, err),
-        Command::Plan(args) => cluster_cli::plan(args, json, out, err),
+        Command::Apply(args) => cluster_cli::apply(args, style, out, err),
+        Command::Plan(args) => cluster_cli::plan(args, style, out, err),
         Command::Status(args) => cluster_cli::status(args, out, err),
+        Command::Init(args) => cmd_init::run(&args, out, err),
+        Command::Completions(args) => cmd_completions::run(&args, out),
+        Command::Man(args) => cmd_man::run(&args, out),
         Command::Plugins {
             command:
                 PluginsCommand::List {
@@ -248,7 +273,7 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
                 },
         } => {
             let doc = match &spec {
-                Some(path) => match load_spec(path, &plugins, json, err) {
+                Some(path) => match load_spec(path, &plugins, style, err) {
                     Ok((doc, _)) => Some(doc),
                     Err(code) => return Ok(code),
                 },
@@ -257,7 +282,7 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
             let base = spec_dir(spec.as_deref());
             let set = match load_plugins(&plugins, doc.as_ref(), &base) {
                 Ok(set) => set,
-                Err((problems, code)) => return Ok(report(err, &problems, json, code)),
+                Err((problems, code)) => return Ok(report(err, &problems, style, code)),
             };
             list_plugins(&set, doc.as_ref(), output, out)?;
             Ok(exit::OK)
@@ -269,13 +294,13 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
 pub(crate) fn prepare(
     spec: &std::path::Path,
     args: &PluginArgs,
-    json: bool,
+    style: Style,
     err: &mut dyn Write,
 ) -> Result<pipeline::Rendered, u8> {
-    let (doc, set) = load_spec(spec, args, json, err)?;
+    let (doc, set) = load_spec(spec, args, style, err)?;
     match pipeline::render(&doc, &set) {
         Ok(rendered) => {
-            report(err, &rendered.notes, json, exit::OK);
+            report(err, &rendered.notes, style, exit::OK);
             Ok(rendered)
         }
         Err(failure) => {
@@ -289,7 +314,7 @@ pub(crate) fn prepare(
                 let s = if n == 1 { "" } else { "s" };
                 let _ = writeln!(err, "the baseline refused the spec ({n} finding{s}):");
             }
-            Err(report(err, failure.problems(), json, code))
+            Err(report(err, failure.problems(), style, code))
         }
     }
 }
@@ -304,21 +329,20 @@ fn spec_dir(spec: Option<&std::path::Path>) -> std::path::PathBuf {
         )
 }
 
-/// Reads the spec, loads the plugins it names (and the `--plugin` files), then checks the
-/// spec: sections served by a plugin that is not bundled are kept as written, for that
-/// plugin's schema to judge. On failure reports and returns the exit code.
+/// Reads the spec (its envelope) and loads the plugins it names (and the `--plugin` files).
+/// On failure reports and returns the exit code.
 fn load_spec(
     spec: &std::path::Path,
     args: &PluginArgs,
-    json: bool,
+    style: Style,
     err: &mut dyn Write,
 ) -> Result<(hms_spec::Document, Plugins), u8> {
     // The envelope first: it says which plugins to load. Each section is judged by the
     // plugin that serves it (its schema, then its own checks) when the spec renders.
-    let doc =
-        hms_spec::load(spec).map_err(|e| report(err, &Problem::from_spec(&e), json, exit::SPEC))?;
+    let doc = hms_spec::load(spec)
+        .map_err(|e| report(err, &Problem::from_spec(&e), style, exit::SPEC))?;
     let set = load_plugins(args, Some(&doc), &spec_dir(Some(spec)))
-        .map_err(|(p, code)| report(err, &p, json, code))?;
+        .map_err(|(p, code)| report(err, &p, style, code))?;
     Ok((doc, set))
 }
 
@@ -439,20 +463,48 @@ pub fn parse_duration(v: &str) -> Option<Duration> {
     (secs > 0.0 && secs <= 3600.0).then(|| Duration::from_secs_f64(secs))
 }
 
-/// Prints problems to stderr (as text, or one JSON object per line) and returns `code`.
-fn report(err: &mut dyn Write, problems: &[Problem], json: bool, code: u8) -> u8 {
+/// Prints problems to stderr (as text, or one JSON object per line) and returns `code`: each
+/// once (a problem identical to one already printed is not repeated), notes of severity info
+/// only with `-v` ([`Style::says`]).
+pub(crate) fn report(err: &mut dyn Write, problems: &[Problem], style: Style, code: u8) -> u8 {
+    let mut said: Vec<&Problem> = Vec::new();
     for p in problems {
-        let _ = if json {
+        if !style.says(p.severity) || said.iter().any(|q| same(q, p)) {
+            continue;
+        }
+        said.push(p);
+        let _ = if style.json {
             writeln!(
                 err,
                 "{}",
                 serde_json::json!({"type": "problem", "problem": p})
             )
         } else {
-            writeln!(err, "{p}")
+            writeln!(err, "{}", p.painted(style.colour))
         };
     }
     code
+}
+
+/// The same fact: every field of the two problems is equal.
+fn same(a: &Problem, b: &Problem) -> bool {
+    (
+        a.severity,
+        &a.code,
+        &a.message,
+        &a.location,
+        &a.plugin,
+        &a.object,
+        &a.hint,
+    ) == (
+        b.severity,
+        &b.code,
+        &b.message,
+        &b.location,
+        &b.plugin,
+        &b.object,
+        &b.hint,
+    )
 }
 
 fn list_plugins(

@@ -11,6 +11,7 @@ use crate::cmd_apply::{self, ApplyRequest, ClusterArgs, Follow};
 use crate::dir_target::{self, ApplyTarget};
 use crate::exit;
 use crate::pipeline;
+use crate::style::Style;
 
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
@@ -81,7 +82,7 @@ pub struct StatusArgs {
 
 pub fn apply(
     a: ApplyArgs,
-    json: bool,
+    style: Style,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
@@ -109,7 +110,7 @@ pub fn apply(
             return Ok(exit::USAGE);
         }
     }
-    let (rendered, events) = match prepare_cluster(&req, &a.plugins, json, err)? {
+    let (rendered, events) = match prepare_cluster(&req, &a.plugins, style, err)? {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
@@ -121,7 +122,7 @@ pub fn apply(
 
 pub fn plan(
     a: PlanArgs,
-    json: bool,
+    style: Style,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
@@ -136,7 +137,7 @@ pub fn plan(
         wait: None,
     };
     // Terraform's -detailed-exitcode: a spec that does not render is an error (1).
-    let Ok((rendered, events)) = prepare_cluster(&req, &a.plugins, json, err)? else {
+    let Ok((rendered, events)) = prepare_cluster(&req, &a.plugins, style, err)? else {
         return Ok(exit::ERROR);
     };
     match &a.target {
@@ -168,12 +169,12 @@ pub fn status(a: StatusArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
 fn prepare_cluster(
     req: &ApplyRequest<'_>,
     args: &PluginArgs,
-    json: bool,
+    style: Style,
     err: &mut dyn Write,
 ) -> anyhow::Result<Result<(pipeline::Rendered, hms_apply::events::Sink), u8>> {
     let start = std::time::Instant::now();
     let name = req.spec.display().to_string();
-    match prepare(req.spec, args, json, err) {
+    match prepare(req.spec, args, style, err) {
         Ok(rendered) => {
             let events = req.cluster.sink(&rendered.spec_name, Some(&rendered))?;
             events.emit("render", None, "ok", start.elapsed(), None);

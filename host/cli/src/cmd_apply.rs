@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::exit;
 use crate::kinds;
 use crate::pipeline::Rendered;
+use crate::problem::Problem;
 
 /// Which cluster, as kubectl finds it.
 #[derive(Args, Debug, Default, Clone)]
@@ -24,7 +25,8 @@ pub struct ClusterArgs {
     /// The kubeconfig context [default: the current context].
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Append events (JSON lines, docs/events.md) to FILE instead of stderr (`-`: stderr).
+    /// Write events, one JSON line per step (docs/events.md), appended to FILE, or to stderr
+    /// with `-`; without this flag no events are written.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
 }
@@ -37,7 +39,8 @@ impl ClusterArgs {
         }
     }
 
-    /// The event sink: `--events FILE` (append), else stderr.
+    /// The event sink: `--events FILE` (append), `--events -` (stderr), else none (events only
+    /// when asked for, as Terraform's `-json`).
     pub fn sink(&self, spec: &str, rendered: Option<&Rendered>) -> anyhow::Result<Sink> {
         let digests: serde_json::Map<String, Value> = rendered
             .map(|r| {
@@ -54,9 +57,9 @@ impl ClusterArgs {
                     .create(true)
                     .append(true)
                     .open(path)
-                    .map_err(|e| anyhow::anyhow!("--events {}: {e}", path.display()))?,
+                    .map_err(|e| anyhow::anyhow!("--events `{}`: {e}", path.display()))?,
             ),
-            None => Box::new(std::io::stderr()),
+            None => Box::new(std::io::sink()),
         };
         Ok(Sink::new(out, spec, digests))
     }
@@ -303,8 +306,31 @@ fn cluster_error(
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     events.emit(kind, None, "failed", Duration::ZERO, Some(e.to_string()));
-    writeln!(err, "error[HMS-APPLY]: {e}")?;
+    writeln!(err, "{}", cluster_problem(e, kind))?;
     Ok(exit::CLUSTER)
+}
+
+/// An error of the cluster commands for a person, with what to do when the cluster could not
+/// be found (`command`: `apply`, `wait`, `plan` or `status`).
+fn cluster_problem(e: &hms_apply::Error, command: &str) -> Problem {
+    let choose = "point at a cluster with --kubeconfig FILE (and --context NAME), or set \
+                  KUBECONFIG to the kubeconfig file";
+    let hint = match (e, command) {
+        (hms_apply::Error::NoKubeconfig(_), "apply" | "wait") => format!(
+            "{choose}; or, without a cluster, write the manifests for a GitOps tool (Argo CD, \
+             Flux) with `hms-sys apply SPEC --target dir:PATH`"
+        ),
+        (hms_apply::Error::NoKubeconfig(_), "plan") => format!(
+            "{choose}; or compare with the files `apply --target dir:PATH` wrote: \
+             `hms-sys plan SPEC --target dir:PATH`"
+        ),
+        (hms_apply::Error::NoKubeconfig(_), _) => choose.to_string(),
+        (hms_apply::Error::Kubeconfig(_), _) => "fix that kubeconfig, or choose another with \
+             --kubeconfig FILE, --context NAME or the KUBECONFIG variable"
+            .to_string(),
+        _ => String::new(),
+    };
+    Problem::error("HMS-APPLY", e.to_string()).hint(hint)
 }
 
 /// `hms-sys plan`: exit 0 no changes, 2 changes, 1 error (Terraform's -detailed-exitcode).
@@ -324,7 +350,7 @@ pub fn plan(
     let entries = match result {
         Ok(e) => e,
         Err(e) => {
-            writeln!(err, "error[HMS-APPLY]: {e}")?;
+            writeln!(err, "{}", cluster_problem(&e, "plan"))?;
             events.emit("plan", None, "failed", start.elapsed(), Some(e.to_string()));
             return Ok(exit::ERROR);
         }

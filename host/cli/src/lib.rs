@@ -11,6 +11,9 @@ pub mod checks;
 mod cli;
 mod cluster_cli;
 mod cmd_apply;
+mod cmd_completions;
+pub mod cmd_init;
+mod cmd_man;
 mod dir_target;
 pub mod kinds;
 pub mod output;
@@ -18,6 +21,7 @@ pub mod pipeline;
 pub mod plugins;
 pub mod problem;
 mod schema;
+pub mod style;
 pub mod text;
 
 use std::ffi::OsString;
@@ -57,7 +61,7 @@ pub fn handle_signals() {
     cmd_apply::enable_signals();
 }
 
-/// Parses the process arguments, installs logging and runs the command.
+/// Parses the process arguments and runs the command as [`run_process`].
 pub fn main() -> ExitCode {
     let cli = match parse_args(std::env::args_os()) {
         Ok(cli) => cli,
@@ -66,13 +70,22 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    ExitCode::from(run_process(cli))
+}
+
+/// Runs a parsed command as the process: logging installed, Ctrl-C handled, results on the
+/// process's stdout and problems on its stderr (coloured per `--color`, knowing whether stderr
+/// is a terminal); returns the exit code.
+pub fn run_process(mut cli: Cli) -> u8 {
+    use std::io::IsTerminal;
+    cli.stderr_terminal = std::io::stderr().is_terminal();
     cli::init_logging(&cli);
     handle_signals();
     // Unlocked handles: tracing also writes to stderr, from any thread.
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     let code = run(cli, &mut out, &mut err);
     let _ = out.flush();
-    ExitCode::from(code)
+    code
 }
 
 /// Parses a command line (the program name first). When it does not parse, returns clap's
@@ -140,6 +153,8 @@ fn subcommand_of(args: &[OsString]) -> Option<String> {
 }
 
 /// Runs one command, writing results to `out` and problems to `err`; returns the exit code.
+/// `err` is taken for a terminal only when `cli.stderr_terminal` says so (as [`run_process`]
+/// sets it), so `--color auto` writes no colour codes to other writers.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     match cli::execute(cli, out, err) {
         Ok(code) => code,

@@ -148,18 +148,42 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// The text form with the severity coloured when `colour` (see [`crate::style`]).
+    pub fn painted(&self, colour: bool) -> Painted<'_> {
+        Painted {
+            problem: self,
+            colour,
+        }
+    }
+}
+
+/// A [`Problem`]'s text form, its severity coloured or not.
+pub struct Painted<'a> {
+    problem: &'a Problem,
+    colour: bool,
+}
+
+impl fmt::Display for Painted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.problem.write_text(f, self.colour)
+    }
+}
+
 /// The text form, for a person: every field may come from a plugin, so each is shown through
 /// [`text::shown`] (escaped and bounded); the JSON form (`Serialize`) keeps them exact.
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_text(f, false)
+    }
+}
+
+impl Problem {
+    fn write_text(&self, f: &mut fmt::Formatter<'_>, colour: bool) -> fmt::Result {
         if let Some(loc) = &self.location {
             write!(f, "{}: ", shown(loc, text::FIELD))?;
         }
-        let level = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        };
+        let level = crate::style::severity(self.severity, colour);
         write!(
             f,
             "{level}[{}]: {}",
