@@ -88,7 +88,7 @@ pub fn hms(args: &[&str]) -> Run {
     argv.extend(args.iter().map(|a| a.to_string()));
     let loads_plugins = matches!(
         args.first(),
-        Some(&"render") | Some(&"validate") | Some(&"plugins")
+        Some(&"render") | Some(&"validate") | Some(&"plugins") | Some(&"check")
     );
     if loads_plugins {
         argv.push("--cache-dir".into());
@@ -152,6 +152,15 @@ pub fn spawn_hms(args: &[String]) -> std::process::Child {
 /// [`spawn_hms`] with extra environment variables (the child's own, so tests running in
 /// parallel in this process are not affected).
 pub fn spawn_hms_env(args: &[String], env: &[(&str, &str)]) -> std::process::Child {
+    spawn_hms_with(args, env, std::process::Stdio::null())
+}
+
+/// [`spawn_hms`] with `stdin` as the child's standard input (`Stdio::piped()` to write to it).
+pub fn spawn_hms_with(
+    args: &[String],
+    env: &[(&str, &str)],
+    stdin: std::process::Stdio,
+) -> std::process::Child {
     let exe = std::env::current_exe().expect("the test binary's path");
     std::process::Command::new(exe)
         .envs(env.iter().copied())
@@ -166,7 +175,7 @@ pub fn spawn_hms_env(args: &[String], env: &[(&str, &str)]) -> std::process::Chi
             CHILD_ARGS,
             serde_json::to_string(args).expect("args as JSON"),
         )
-        .stdin(std::process::Stdio::null())
+        .stdin(stdin)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -7,6 +7,7 @@ mod apply_dir;
 mod bench_apply;
 mod cache;
 mod capabilities;
+mod check;
 mod completions;
 mod examples;
 mod hostile;

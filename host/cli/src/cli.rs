@@ -9,6 +9,7 @@ use hms_plugin::{Cache, Limits, Runtime};
 use hms_spec::Section;
 
 use crate::cluster_cli::{self, ApplyArgs, PlanArgs, StatusArgs};
+use crate::cmd_check::{self, CheckArgs};
 use crate::cmd_completions::{self, CompletionsArgs};
 use crate::cmd_init::{self, InitArgs};
 use crate::cmd_man::{self, ManArgs};
@@ -91,6 +92,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page, or write one per subcommand into DIR.
     Man(ManArgs),
+    /// Run the baselines over a spec's output or existing manifests (exit 0 clean, 5 refused).
+    Check(CheckArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -264,6 +267,7 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
         Command::Init(args) => cmd_init::run(&args, out, err),
         Command::Completions(args) => cmd_completions::run(&args, out),
         Command::Man(args) => cmd_man::run(&args, out),
+        Command::Check(args) => cmd_check::run(&args, style, out, err),
         Command::Plugins {
             command:
                 PluginsCommand::List {
@@ -331,7 +335,7 @@ fn spec_dir(spec: Option<&std::path::Path>) -> std::path::PathBuf {
 
 /// Reads the spec (its envelope) and loads the plugins it names (and the `--plugin` files).
 /// On failure reports and returns the exit code.
-fn load_spec(
+pub(crate) fn load_spec(
     spec: &std::path::Path,
     args: &PluginArgs,
     style: Style,
@@ -348,7 +352,7 @@ fn load_spec(
 
 /// The bundled plugins, the spec's and the `--plugin` files; on failure the problems and the
 /// exit code.
-fn load_plugins(
+pub(crate) fn load_plugins(
     args: &PluginArgs,
     doc: Option<&hms_spec::Document>,
     base: &std::path::Path,

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::checks::{self, Caps, ObjectId, Owners};
+use crate::findings::Finding;
 use crate::kinds;
 use crate::plugins::{Origin, Plugins};
 use crate::problem::Problem;
@@ -45,6 +46,17 @@ pub struct Rendered {
     pub spec_json: Value,
     /// The labels the node pool's backend puts on its nodes (from the node-pool plugin).
     pub node_selector: Vec<(String, String)>,
+    /// Every finding of the baselines over the final objects, errors and warnings alike.
+    pub findings: Vec<Finding>,
+}
+
+/// One baseline to run: its name, its parameters and where the entry was written in the spec
+/// (empty when it was not: a `--plugin` baseline, or `hms-sys check` over manifests).
+#[derive(Clone, Debug)]
+pub struct BaselineRun {
+    pub name: String,
+    pub params: Value,
+    pub pointer: String,
 }
 
 /// Why render stopped. Each kind has its own exit code (see `exit`).
@@ -77,8 +89,30 @@ pub fn common_labels(spec_name: &str) -> Vec<(String, String)> {
     ]
 }
 
-/// Renders every section of `doc` and runs the baseline gate.
+/// Renders every section of `doc` and runs the baseline gate: error findings refuse the spec.
 pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
+    let rendered = render_report(doc, plugins)?;
+    refuse_on_errors(rendered)
+}
+
+/// `Failure::Gate` when the baselines found errors, else the rendered spec.
+pub fn refuse_on_errors(rendered: Rendered) -> Result<Rendered, Failure> {
+    let errors: Vec<Problem> = rendered
+        .findings
+        .iter()
+        .filter(|f| f.is_error())
+        .map(Problem::from_finding)
+        .collect();
+    if errors.is_empty() {
+        Ok(rendered)
+    } else {
+        Err(Failure::Gate(errors))
+    }
+}
+
+/// Renders every section of `doc` and runs the baselines, keeping every finding (errors too) in
+/// `Rendered::findings`: `render` refuses on them, `hms-sys check` reports them.
+pub fn render_report(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
     let spec = &doc.spec;
     let spec_json = spec.to_json();
     let mut ctx = Context {
@@ -113,8 +147,15 @@ pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
         let json = spec.section_json(section).unwrap_or(Value::Null);
         let text = json.to_string();
         let root = format!("/{}", section.key());
-        let schema_problems =
-            schema_check(doc, &root, section.key(), plugin, &json, &text, plugins);
+        let schema_problems = schema_check(
+            Some(doc),
+            &root,
+            section.key(),
+            plugin,
+            &json,
+            &text,
+            plugins,
+        );
         if !schema_problems.is_empty() {
             spec_problems.extend(schema_problems);
             continue;
@@ -173,8 +214,27 @@ pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
     }
     out.objects
         .sort_by_key(|o| kinds::rank(&o.id.group, &o.id.kind));
-    gate(doc, plugins, &ctx, &caps, &mut out)?;
+    let list = baselines_to_run(doc, plugins);
+    gate(Some(doc), &list, plugins, &ctx, Some(&caps), &mut out)?;
     Ok(out)
+}
+
+/// Runs `baselines` over objects that were not rendered here (`hms-sys check` over manifests),
+/// through the same gate as render; hardened objects are not taken (nothing is written), and
+/// every finding is kept in `out.findings`.
+pub fn check_objects(
+    baselines: &[BaselineRun],
+    plugins: &Plugins,
+    out: &mut Rendered,
+) -> Result<(), Failure> {
+    let ctx = Context {
+        spec_name: out.spec_name.clone(),
+        namespace: out.namespace.clone(),
+        node_selector: Vec::new(),
+        common_labels: Vec::new(),
+        spec: out.spec_json.to_string(),
+    };
+    gate(None, baselines, plugins, &ctx, None, out)
 }
 
 fn plugin_use(section: Section, plugin: &Plugin, plugins: &Plugins) -> PluginUse {
@@ -197,7 +257,7 @@ fn plugin_use(section: Section, plugin: &Plugin, plugins: &Plugins) -> PluginUse
 /// version and content before is not validated again (the verdict is kept in the plugin
 /// cache): compiling the schema is the largest part of a warm render.
 fn schema_check(
-    doc: &Document,
+    doc: Option<&Document>,
     root: &str,
     what: &str,
     plugin: &Plugin,
@@ -222,53 +282,76 @@ fn schema_check(
 
 /// The baselines this spec runs: its own entries in order, then `--plugin` baselines it does
 /// not name. Each with its parameters and where the entry was written.
-fn baselines_to_run(doc: &Document, plugins: &Plugins) -> Vec<(String, Value, String)> {
-    let mut list: Vec<(String, Value, String)> = doc
+fn baselines_to_run(doc: &Document, plugins: &Plugins) -> Vec<BaselineRun> {
+    let mut list: Vec<BaselineRun> = doc
         .spec
         .baselines
         .iter()
-        .map(|b| (b.name.clone(), b.params.clone(), b.pointer.clone()))
+        .map(|b| BaselineRun {
+            name: b.name.clone(),
+            params: b.params.clone(),
+            pointer: b.pointer.clone(),
+        })
         .collect();
-    for name in plugins.extra_baselines() {
-        list.push((
-            name.clone(),
-            serde_json::json!({ "name": name }),
-            String::new(),
-        ));
-    }
+    list.extend(extra_baselines(plugins));
     list
 }
 
-/// Runs every baseline over the objects; error findings refuse the spec. Hardened objects
-/// from a baseline go through the host's object checks again (with the capabilities of the
-/// plugin that made them) and, at the end, through every baseline again: no baseline can
-/// introduce what another refuses.
+/// The `--plugin` baselines, each with only its name as parameters.
+pub fn extra_baselines(plugins: &Plugins) -> Vec<BaselineRun> {
+    plugins
+        .extra_baselines()
+        .iter()
+        .map(|name| BaselineRun {
+            name: name.clone(),
+            params: serde_json::json!({ "name": name }),
+            pointer: String::new(),
+        })
+        .collect()
+}
+
+/// Runs every baseline over the objects and keeps every finding in `out.findings`; the caller
+/// decides (render refuses on an error, see [`refuse_on_errors`]). With `caps` (render),
+/// hardened objects from a baseline go through the host's object checks again (with the
+/// capabilities of the plugin that made them) and, at the end, through every baseline again:
+/// no baseline can introduce what another refuses. Hardening is taken only while no baseline
+/// has found an error. Without `caps` (`hms-sys check` over manifests), hardened objects are
+/// not taken: the objects are judged as given.
 fn gate(
-    doc: &Document,
+    doc: Option<&Document>,
+    list: &[BaselineRun],
     plugins: &Plugins,
     ctx: &Context,
-    caps: &[Caps],
+    caps: Option<&[Caps]>,
     out: &mut Rendered,
 ) -> Result<(), Failure> {
-    let list = baselines_to_run(doc, plugins);
     let mut runs = Vec::new();
     let mut problems = Vec::new();
-    for (name, params, pointer) in &list {
+    for BaselineRun {
+        name,
+        params,
+        pointer,
+    } in list
+    {
         let Some(loaded) = plugins.baseline(name) else {
             let names = plugins.baseline_names();
-            let field = if doc.source.contains(&format!("{pointer}/name")) {
-                format!("{pointer}/name")
-            } else {
-                pointer.clone()
-            };
-            problems.push(
-                Problem::error("HMS-NO-PLUGIN", format!("there is no baseline `{name}`"))
-                    .at_pointer(doc, &field)
-                    .hint(format!(
-                        "{}; a baseline of your own is named with `plugin: ./file.wasm` in its entry",
-                        hms_spec::choice_hint(name, &names, "baselines")
-                    )),
-            );
+            let mut problem = Problem::error(
+                "HMS-NO-PLUGIN",
+                format!("there is no baseline `{name}`"),
+            )
+            .hint(format!(
+                "{}; a baseline of your own is named with `plugin: ./file.wasm` in its entry",
+                hms_spec::choice_hint(name, &names, "baselines")
+            ));
+            if let Some(doc) = doc {
+                let field = if doc.source.contains(&format!("{pointer}/name")) {
+                    format!("{pointer}/name")
+                } else {
+                    pointer.clone()
+                };
+                problem = problem.at_pointer(doc, &field);
+            }
+            problems.push(problem);
             continue;
         };
         let plugin = &loaded.plugin;
@@ -285,8 +368,12 @@ fn gate(
         return Err(Failure::Spec(problems));
     }
     let mut hardened_by = Vec::new();
+    let mut findings = Vec::new();
     for (plugin, params) in &runs {
-        if let Some(hardened) = check_with(plugin, params, ctx, out, None)? {
+        let (found, hardened) = check_with(plugin, params, ctx, out)?;
+        let clean = !found.iter().any(Finding::is_error) && !findings.iter().any(Finding::is_error);
+        findings.extend(found);
+        if let (Some(hardened), Some(caps), true) = (hardened, caps, clean) {
             replace_hardened(plugin, out, hardened, caps, &ctx.namespace)?;
             hardened_by.push(plugin.name().to_string());
         }
@@ -294,23 +381,34 @@ fn gate(
     if !hardened_by.is_empty() {
         // The final objects, judged again by every baseline; hardening them again is ignored.
         let after = hardened_by.join(", ");
+        findings.retain(|f| !f.is_error());
         for (plugin, params) in &runs {
-            check_with(plugin, params, ctx, out, Some(&after))?;
+            let (found, _) = check_with(plugin, params, ctx, out)?;
+            findings.extend(found.into_iter().filter(Finding::is_error).map(|mut f| {
+                f.message
+                    .push_str(&format!(" (in the objects as hardened by {after})"));
+                f
+            }));
         }
     }
+    out.notes.extend(
+        findings
+            .iter()
+            .filter(|f| !f.is_error())
+            .map(Problem::from_finding),
+    );
+    out.findings = findings;
     out.baselines = runs.iter().map(|(p, _)| p.name().to_string()).collect();
     Ok(())
 }
 
-/// One baseline over the current objects: warnings become notes, errors refuse the spec.
-/// `after` names the baselines whose hardening is being re-checked.
+/// One baseline over the current objects: its findings and the hardened objects it returned.
 fn check_with(
     plugin: &Plugin,
     params: &str,
     ctx: &Context,
-    out: &mut Rendered,
-    after: Option<&str>,
-) -> Result<Option<Vec<Value>>, Failure> {
+    out: &Rendered,
+) -> Result<(Vec<Finding>, Option<Vec<Value>>), Failure> {
     let manifests: Vec<String> = out.objects.iter().map(|o| o.value.to_string()).collect();
     let started = Instant::now();
     let checked = plugin
@@ -322,30 +420,12 @@ fn check_with(
         micros = started.elapsed().as_micros() as u64,
         "baseline checked"
     );
-    let (errors, notes): (Vec<Problem>, Vec<Problem>) = checked
+    let findings = checked
         .findings
         .iter()
-        .map(|d| Problem::from_finding(plugin.name(), d))
-        .partition(Problem::is_error);
-    if let Some(after) = after {
-        if errors.is_empty() {
-            return Ok(None);
-        }
-        let errors = errors
-            .into_iter()
-            .map(|mut p| {
-                p.message
-                    .push_str(&format!(" (in the objects as hardened by {after})"));
-                p
-            })
-            .collect();
-        return Err(Failure::Gate(errors));
-    }
-    out.notes.extend(notes);
-    if !errors.is_empty() {
-        return Err(Failure::Gate(errors));
-    }
-    Ok(checked.hardened)
+        .map(|d| Finding::from_diagnostic(plugin.name(), d))
+        .collect();
+    Ok((findings, checked.hardened))
 }
 
 /// A failed baseline check. Out of memory, the likely reason is a large input: the problem

@@ -6,6 +6,7 @@ use hms_plugin::{Diagnostic, PluginError, Severity};
 use hms_spec::{Document, Section, SpecErrors};
 use serde::Serialize;
 
+use crate::findings::Finding;
 use crate::text::{self, shown};
 
 /// A problem or remark for a person (and, as JSON, for a machine).
@@ -112,23 +113,32 @@ impl Problem {
         .at(doc, section, &d.path)
     }
 
-    /// A baseline finding about an object.
-    pub fn from_finding(plugin: &str, d: &Diagnostic) -> Self {
-        let object = d.object.as_ref().map(|o| {
-            let at = if d.path.is_empty() {
+    /// A baseline finding about an object: the control is the code, the NIST controls it
+    /// supports follow the message, the object names the field.
+    pub fn from_finding(f: &Finding) -> Self {
+        let object = f.object.as_ref().map(|o| {
+            let at = if f.path.is_empty() {
                 String::new()
             } else {
-                format!(" at {}", d.path)
+                format!(" at {}", f.path)
             };
             format!("{o}{at}")
         });
-        Problem {
-            severity: d.severity,
-            object,
-            hint: d.hint.clone(),
-            ..Problem::error(&d.code, d.message.clone())
+        let mut message = f.message.clone();
+        if !f.nist.is_empty() {
+            message.push_str(&format!(" (NIST SP 800-53: {})", f.nist.join(", ")));
         }
-        .plugin(plugin)
+        Problem {
+            severity: f.severity,
+            object,
+            hint: f.hint.clone(),
+            location: f
+                .location
+                .as_ref()
+                .map(|l| format!("{}:{}:{}", l.file, l.line, l.column)),
+            ..Problem::error(&f.control, message)
+        }
+        .plugin(&f.baseline)
     }
 
     /// A plugin that failed to run.

@@ -21,7 +21,7 @@ pub fn validator(schema: &Value) -> Result<jsonschema::Validator, String> {
 
 /// Every way `json`, written at `root` in the spec, breaks `plugin`'s schema.
 pub fn validate(
-    doc: &Document,
+    doc: Option<&Document>,
     root: &str,
     what: &str,
     plugin: &Plugin,
@@ -58,12 +58,16 @@ pub fn validate(
         ) {
             let mut p = Problem::error("HMS-SECTION-SCHEMA", x.message)
             .plugin(plugin.name())
-            .at_pointer(doc, &pointer)
             .hint(x.hint.unwrap_or_else(|| {
                 format!(
                     "see `hms-sys plugins list` for the plugin that serves {what} and its schema"
                 )
             }));
+            let Some(doc) = doc else {
+                problems.push(p);
+                continue;
+            };
+            p = p.at_pointer(doc, &pointer);
             // An unknown field is located at its own key.
             if let Some(l) = x.field.and_then(|f| {
                 doc.source.key_location(&format!(

@@ -74,6 +74,8 @@ struct Builder {
     root: Root,
     documents: usize,
     started_root: bool,
+    /// The index of each finished document (filled only by [`Source::build_all`]).
+    finished: Option<Vec<HashMap<String, Entry>>>,
 }
 
 impl Builder {
@@ -180,6 +182,12 @@ impl MarkedEventReceiver for Builder {
             Event::MappingEnd | Event::SequenceEnd => {
                 self.stack.pop();
             }
+            Event::DocumentEnd => {
+                if let Some(done) = &mut self.finished {
+                    done.push(std::mem::take(&mut self.index));
+                    self.stack.clear();
+                }
+            }
             _ => {}
         }
     }
@@ -194,19 +202,49 @@ impl Source {
             root: Root::Empty,
             documents: 0,
             started_root: false,
+            finished: None,
         };
-        let mut parser = Parser::new_from_str(text);
-        parser.load(&mut b, true).map_err(|e| SpecError {
-            file: file.to_string(),
-            location: loc(*e.marker()),
-            message: format!("YAML syntax error: {}", e.info()),
-            hint: None,
-        })?;
+        Self::parse(text, file, &mut b)?;
         Ok(Source {
             file: file.to_string(),
             index: b.index,
             root: b.root,
             documents: b.documents,
+        })
+    }
+
+    /// Indexes every YAML document of `text` (a stream of Kubernetes manifests, say): one
+    /// `Source` per document, in order, each with pointers from its own root. A YAML syntax
+    /// error is returned located.
+    pub fn build_all(text: &str, file: &str) -> Result<Vec<Source>, SpecError> {
+        let mut b = Builder {
+            index: HashMap::new(),
+            stack: Vec::new(),
+            root: Root::Empty,
+            documents: 0,
+            started_root: false,
+            finished: Some(Vec::new()),
+        };
+        Self::parse(text, file, &mut b)?;
+        Ok(b.finished
+            .unwrap_or_default()
+            .into_iter()
+            .map(|index| Source {
+                file: file.to_string(),
+                index,
+                root: Root::Mapping,
+                documents: 1,
+            })
+            .collect())
+    }
+
+    fn parse(text: &str, file: &str, b: &mut Builder) -> Result<(), SpecError> {
+        let mut parser = Parser::new_from_str(text);
+        parser.load(b, true).map_err(|e| SpecError {
+            file: file.to_string(),
+            location: loc(*e.marker()),
+            message: format!("YAML syntax error: {}", e.info()),
+            hint: None,
         })
     }
 

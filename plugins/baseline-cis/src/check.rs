@@ -58,7 +58,7 @@ pub fn check(manifests: &[String], params: &str, ctx_namespace: &str) -> Vec<Fin
             object: r,
             out: &mut out,
         };
-        let pod_kind = is_pod_kind(&r.group, &r.kind);
+        let pod_kind = is_pod_kind(obj, &r.group, &r.kind);
         match pod_of(obj, &r.group, &r.kind) {
             None => {}
             Some(Err(path)) => sink.error(

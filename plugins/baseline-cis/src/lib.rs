@@ -15,9 +15,15 @@
 //! per namespace, `CIS-5.7.4` default namespace, and the warnings `CIS-5.4.1` (Secrets in env),
 //! `HMS-IMAGE-DIGEST`, `HMS-RESOURCES`, `HMS-PROBES`, `HMS-RUN-AS-USER`. `BASELINE-INPUT` marks
 //! params or manifests that cannot be judged.
+//!
+//! Every code but `BASELINE-INPUT` has one row in [`controls::CONTROLS`]: the Pod Security
+//! Standards control and the NIST SP 800-53 rev5 controls it supports. The component carries the
+//! NIST ids at the end of each message ([`controls::with_trailer`]), as the WIT record has no
+//! field for them.
 
 pub mod check;
 pub mod cis;
+pub mod controls;
 pub mod model;
 pub mod pods;
 pub mod pss;
@@ -37,7 +43,9 @@ pub const WIT_VERSION: &str = "0.1.0";
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)] // wit-bindgen's generated canonical-ABI glue
 mod wit_glue {
-    use super::{DESCRIPTION, Finding, Severity, WIT_VERSION, check, model, section_schema};
+    use super::{
+        DESCRIPTION, Finding, Severity, WIT_VERSION, check, controls, model, section_schema,
+    };
 
     wit_bindgen::generate!({ world: "baseline-plugin", path: "../../wit" });
 
@@ -60,8 +68,8 @@ mod wit_glue {
         fn from(f: Finding) -> Self {
             wit::Diagnostic {
                 severity: f.severity.into(),
+                message: controls::with_trailer(&f.code, f.message),
                 code: f.code,
-                message: f.message,
                 path: f.path,
                 hint: f.hint,
                 object: f.object.map(|o| wit::ObjectRef {

@@ -4,8 +4,27 @@ use serde_json::Value;
 
 use crate::model::{at, ptr, ptr_i, str_at};
 
-/// Where a kind keeps its pod template: `None` for kinds without one.
-fn template_keys(group: &str, kind: &str) -> Option<&'static [&'static str]> {
+/// Where a kind keeps its pod template: `None` for kinds without one. The built-in kinds by
+/// group and kind; any other kind (an Argo `Rollout`, an OpenKruise `CloneSet`, a Knative
+/// `Service`, ...) when it carries a pod template where the workload kinds keep theirs:
+/// `spec.template` (or a CronJob-like `spec.jobTemplate.spec.template`) holding a pod spec with
+/// a `containers` list. A privileged pod behind a kind the baseline does not know is still a
+/// privileged pod.
+fn template_keys(obj: &Value, group: &str, kind: &str) -> Option<&'static [&'static str]> {
+    if let Some(keys) = builtin_template_keys(group, kind) {
+        return Some(keys);
+    }
+    const TEMPLATE: &[&str] = &["spec", "template"];
+    const JOB_TEMPLATE: &[&str] = &["spec", "jobTemplate", "spec", "template"];
+    [TEMPLATE, JOB_TEMPLATE].into_iter().find(|keys| {
+        at(obj, keys)
+            .and_then(|t| at(t, &["spec", "containers"]))
+            .is_some_and(Value::is_array)
+    })
+}
+
+/// The built-in kinds that hold a pod (or are one).
+fn builtin_template_keys(group: &str, kind: &str) -> Option<&'static [&'static str]> {
     match (group, kind) {
         ("", "Pod") => Some(&[]),
         ("", "PodTemplate") => Some(&["template"]),
@@ -35,15 +54,16 @@ pub struct PodView<'a> {
 
 static NULL: Value = Value::Null;
 
-/// Whether a manifest's group and kind carry a pod spec.
-pub fn is_pod_kind(group: &str, kind: &str) -> bool {
-    template_keys(group, kind).is_some()
+/// Whether a manifest carries a pod spec: a built-in pod kind, or any kind with a pod template
+/// (see [`template_keys`]).
+pub fn is_pod_kind(obj: &Value, group: &str, kind: &str) -> bool {
+    template_keys(obj, group, kind).is_some()
 }
 
 /// The pod within a manifest, if its kind has one. `Err` holds the pointer of a template or
 /// spec that is present but not a JSON object.
 pub fn pod_of<'a>(obj: &'a Value, group: &str, kind: &str) -> Option<Result<PodView<'a>, String>> {
-    let keys = template_keys(group, kind)?;
+    let keys = template_keys(obj, group, kind)?;
     let mut base = String::new();
     for key in keys {
         base = ptr(&base, key);
@@ -72,7 +92,7 @@ pub fn pod_of<'a>(obj: &'a Value, group: &str, kind: &str) -> Option<Result<PodV
         meta_path: ptr(&base, "metadata"),
         spec,
         spec_path: ptr(&base, "spec"),
-        batch: group == "batch",
+        batch: group == "batch" || keys.len() > 2,
     }))
 }
 
@@ -204,6 +224,20 @@ mod tests {
         assert_eq!(pod.spec_path, "/spec");
         assert!(pod_of(&bare, "", "ConfigMap").is_none());
         assert!(pod_of(&bare, "example.com", "Deployment").is_none());
+
+        // Any kind with a pod template where the workload kinds keep theirs.
+        let rollout = json!({"spec":{"template":{"spec":{"containers":[{"name":"a"}]}}}});
+        let pod = pod_of(&rollout, "argoproj.io", "Rollout").and_then(Result::ok);
+        assert_eq!(
+            pod.expect("rollout has a pod").spec_path,
+            "/spec/template/spec"
+        );
+        assert!(is_pod_kind(&rollout, "argoproj.io", "Rollout"));
+        let cron_like =
+            json!({"spec":{"jobTemplate":{"spec":{"template":{"spec":{"containers":[]}}}}}});
+        assert!(pod_of(&cron_like, "example.com", "Schedule").is_some());
+        let not_a_pod = json!({"spec":{"template":{"data":{}}}});
+        assert!(pod_of(&not_a_pod, "example.com", "Template").is_none());
         assert!(matches!(
             pod_of(&json!({"spec":{"template":5}}), "apps", "Deployment"),
             Some(Err(_))

@@ -1,0 +1,384 @@
+//! `hms-sys check`: the baselines over a spec's output or over existing manifests (files,
+//! directories, stdin; multi-document YAML, JSON, `List`s; every kind that carries a pod), its
+//! exit codes, and its text, JSON and SARIF output.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::support::{Run, example, hms, shared};
+
+fn psa_root() -> PathBuf {
+    shared().join("pod-security-admission/v1.35")
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"))
+}
+
+fn walk_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .expect("fixtures")
+        .map(|e| e.expect("entry").path())
+        .map(|p| if p.is_dir() { walk_count(&p) } else { 1 })
+        .sum()
+}
+
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// `hms-sys check --profile restricted` and `--profile baseline`, run on the raw upstream Pod
+/// Security Admission fixture files, agree with every one: exit 0 for `pass`, 5 for `fail`.
+#[test]
+fn check_agrees_with_every_psa_fixture_file() {
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for level in ["restricted", "baseline"] {
+        for (outcome, code) in [("pass", 0), ("fail", 5)] {
+            let files = files_in(&psa_root().join(level).join(outcome));
+            assert!(!files.is_empty(), "no fixtures for {level}/{outcome}");
+            for file in files {
+                let path = file.display().to_string();
+                let run = hms(&["check", "--profile", level, "-o", "json", &path]);
+                checked += 1;
+                if run.code != code {
+                    wrong.push(format!(
+                        "{level}/{outcome} {path}: exit {} {}",
+                        run.code, run.stdout
+                    ));
+                    continue;
+                }
+                let out = json(&run);
+                assert_eq!(out["refused"], code == 5, "{path}");
+                for f in out["findings"].as_array().expect("findings") {
+                    if f["severity"] == "error" {
+                        assert_eq!(f["location"]["file"], path.as_str(), "{f}");
+                        assert!(f["location"]["line"].as_u64() > Some(0), "{f}");
+                    }
+                }
+            }
+        }
+    }
+    // Every file there is a fixture, and every one was checked.
+    let all = walk_count(&psa_root());
+    assert_eq!(checked, all, "checked {checked} of {all} fixture files");
+    assert!(
+        wrong.is_empty(),
+        "{} disagreements:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+/// A whole directory of fixtures at once: every `pass` directory is clean.
+#[test]
+fn check_reads_a_directory() {
+    for level in ["restricted", "baseline"] {
+        let dir = psa_root().join(level).join("pass");
+        let run = hms(&["check", "--profile", level, dir.to_str().expect("utf-8")]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let n = files_in(&dir).len();
+        assert!(run.stdout.contains(&format!("in {n} files")), "{run:?}");
+        let fail = psa_root().join(level).join("fail");
+        let run = hms(&["check", "--profile", level, fail.to_str().expect("utf-8")]);
+        assert_eq!(run.code, 5, "{run:?}");
+        assert!(run.stdout.contains("✘ refused"), "{run:?}");
+    }
+}
+
+const PRIVILEGED: &str = r#"{"containers":[{"name":"c","image":"registry.k8s.io/pause","securityContext":{"privileged":true}}]}"#;
+
+/// Every pod-bearing kind, a kind the baseline does not know that carries a pod template (an
+/// Argo Rollout), a `List`, JSON and multi-document YAML: each privileged pod is found, named
+/// with its file and the line of the offending field.
+#[test]
+fn check_finds_every_pod_bearing_kind() {
+    let pod: serde_json::Value = serde_json::from_str(PRIVILEGED).expect("pod spec");
+    let template = serde_json::json!({"metadata": {"labels": {"app": "x"}}, "spec": pod});
+    let holders = [
+        ("v1", "Pod", serde_json::json!({"spec": pod})),
+        (
+            "v1",
+            "PodTemplate",
+            serde_json::json!({"template": template}),
+        ),
+        (
+            "v1",
+            "ReplicationController",
+            serde_json::json!({"spec": {"template": template}}),
+        ),
+        (
+            "apps/v1",
+            "Deployment",
+            serde_json::json!({"spec": {"template": template}}),
+        ),
+        (
+            "apps/v1",
+            "StatefulSet",
+            serde_json::json!({"spec": {"template": template}}),
+        ),
+        (
+            "apps/v1",
+            "DaemonSet",
+            serde_json::json!({"spec": {"template": template}}),
+        ),
+        (
+            "apps/v1",
+            "ReplicaSet",
+            serde_json::json!({"spec": {"template": template}}),
+        ),
+        (
+            "batch/v1",
+            "Job",
+            serde_json::json!({"spec": {"template": template}}),
+        ),
+        (
+            "batch/v1",
+            "CronJob",
+            serde_json::json!({"spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": template}}}}),
+        ),
+        (
+            "argoproj.io/v1alpha1",
+            "Rollout",
+            serde_json::json!({"spec": {"template": template}}),
+        ),
+    ];
+    let objects: Vec<serde_json::Value> = holders
+        .iter()
+        .map(|(api, kind, body)| {
+            let mut o = body.clone();
+            o["apiVersion"] = (*api).into();
+            o["kind"] = (*kind).into();
+            o["metadata"] = serde_json::json!({"name": kind.to_lowercase(), "namespace": "apps"});
+            o
+        })
+        .collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Half as a multi-document YAML file, half as a JSON List.
+    let yaml: Vec<String> = objects[..5]
+        .iter()
+        .map(|o| serde_yaml_ng::to_string(o).expect("yaml"))
+        .collect();
+    std::fs::write(dir.path().join("a.yaml"), yaml.join("---\n")).expect("write");
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects[5..]});
+    std::fs::write(
+        dir.path().join("b.json"),
+        serde_json::to_string_pretty(&list).expect("json"),
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("notes.txt"), "not a manifest").expect("write");
+    let run = hms(&[
+        "check",
+        "--profile",
+        "baseline",
+        "-o",
+        "json",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 5, "{run:?}");
+    let out = json(&run);
+    assert_eq!(out["objects"], holders.len());
+    let findings = out["findings"].as_array().expect("findings");
+    for (_, kind, _) in &holders {
+        let f = findings
+            .iter()
+            .find(|f| f["control"] == "CIS-5.2.2" && f["object"]["kind"] == *kind)
+            .unwrap_or_else(|| panic!("no privileged finding for {kind}: {findings:#?}"));
+        let file = f["location"]["file"].as_str().expect("file");
+        let line = f["location"]["line"].as_u64().expect("line") as usize;
+        let text = std::fs::read_to_string(file).expect("input");
+        let written = text.lines().nth(line - 1).expect("the line exists");
+        assert!(
+            written.contains("privileged"),
+            "{kind}: line {line} of {file} is {written:?}"
+        );
+        assert!(
+            f["path"]
+                .as_str()
+                .expect("path")
+                .ends_with("/securityContext/privileged")
+        );
+        assert_eq!(
+            f["nist"],
+            serde_json::json!(["ac-6", "ac-6.10", "sc-39"]),
+            "{f}"
+        );
+    }
+}
+
+/// A spec is rendered and judged by its own baselines; `--profile` does not apply to it.
+#[test]
+fn check_a_spec() {
+    let spec = example().display().to_string();
+    let run = hms(&["check", &spec]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("✔ passed: 8 objects checked by baseline cis-level-2"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("warning[HMS-PROBES]"), "{run:?}");
+    // The sections' warnings go to stderr, as render reports them.
+    assert!(run.stderr.contains("STORAGE-CEPH-PASSPHRASE"), "{run:?}");
+    let run = hms(&["check", "--profile", "baseline", &spec]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("--profile does not apply to a spec"),
+        "{run:?}"
+    );
+    // A privileged workload the spec's baseline refuses: exit 5, as render.
+    let (_dir, path) = crate::support::spec_file(&crate::support::example_with(
+        "replicas: 10",
+        "replicas: 10\n  hostNetwork: true",
+    ));
+    let render = hms(&["render", path.to_str().expect("utf-8")]);
+    let check = hms(&["check", path.to_str().expect("utf-8")]);
+    assert_eq!(
+        (render.code, check.code),
+        (render.code, render.code),
+        "{render:?} {check:?}"
+    );
+}
+
+/// Bad input is a located problem with exit 3, never a panic.
+#[test]
+fn check_bad_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        (
+            "syntax.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: [\n",
+            "syntax.yaml:",
+        ),
+        (
+            "nokind.yaml",
+            "apiVersion: v1\nkind: Pod\n---\napiVersion: v1\nmetadata: {}\n",
+            "no `kind`",
+        ),
+        ("scalar.yaml", "kind: Pod\n---\n42\n", "not a mapping"),
+    ];
+    for (name, text, expect) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        let run = hms(&["check", path.to_str().expect("utf-8")]);
+        assert_eq!(run.code, 3, "{name}: {run:?}");
+        assert!(run.stderr.contains(expect), "{name}: {run:?}");
+        assert!(run.stderr.contains("hint:"), "{name}: {run:?}");
+    }
+    let missing = dir.path().join("missing.yaml");
+    let run = hms(&[
+        "check",
+        "--profile",
+        "baseline",
+        missing.to_str().expect("utf-8"),
+        "-",
+    ]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let empty = tempfile::tempdir().expect("temp dir");
+    let run = hms(&["check", empty.path().to_str().expect("utf-8")]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("holds no .yaml"), "{run:?}");
+}
+
+/// `-` reads manifests from stdin (here, a real child process with a pipe).
+#[test]
+fn check_reads_stdin() {
+    let fixture = psa_root().join("baseline/fail/privileged0.yaml");
+    let text = std::fs::read(&fixture).expect("fixture");
+    let args: Vec<String> = ["check", "--profile", "baseline", "-"]
+        .map(String::from)
+        .to_vec();
+    let mut child = crate::support::spawn_hms_with(&args, &[], std::process::Stdio::piped());
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(&text).expect("write stdin");
+    drop(stdin);
+    let run = crate::support::wait_child(child, std::time::Duration::from_secs(120));
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(run.stdout.contains("-:"), "{run:?}");
+    assert!(run.stdout.contains("error[CIS-5.2.2]"), "{run:?}");
+}
+
+/// `-o sarif` is valid SARIF 2.1.0 (the OASIS schema), each result with its rule, level,
+/// message and the file and line of the offending field.
+#[test]
+fn check_sarif_is_valid() {
+    let schema_path = shared().join("sarif/sarif-schema-2.1.0.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&schema_path).expect("schema"))
+            .expect("json");
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .build(&schema)
+        .expect("the SARIF schema compiles");
+    let fail = psa_root().join("restricted/fail");
+    let run = hms(&["check", "-o", "sarif", fail.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 5, "{run:?}");
+    let log = json(&run);
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{}: {e}", e.instance_path().as_str()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let run0 = &log["runs"][0];
+    let rules = run0["tool"]["driver"]["rules"].as_array().expect("rules");
+    let results = run0["results"].as_array().expect("results");
+    assert!(results.len() > 100, "{}", results.len());
+    for r in results {
+        let id = r["ruleId"].as_str().expect("ruleId");
+        let index = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[index]["id"], id);
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().expect("level")));
+        assert!(!r["message"]["text"].as_str().expect("message").is_empty());
+        let physical = &r["locations"][0]["physicalLocation"];
+        assert!(
+            physical["artifactLocation"]["uri"]
+                .as_str()
+                .expect("uri")
+                .ends_with(".yaml"),
+            "{r}"
+        );
+        assert!(physical["region"]["startLine"].as_u64() > Some(0), "{r}");
+    }
+    // A clean run is a valid log with no results.
+    let pass = psa_root().join("baseline/pass");
+    let run = hms(&[
+        "check",
+        "--profile",
+        "baseline",
+        "-o",
+        "sarif",
+        pass.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let log = json(&run);
+    assert!(validator.is_valid(&log));
+    assert_eq!(log["runs"][0]["results"], serde_json::json!([]));
+}
+
+/// Text output shows what a plugin wrote escaped: a control character in an object's name
+/// reaches the terminal as `\u{1b}`.
+#[test]
+fn check_text_escapes_plugin_output() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("pod.json");
+    let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "evil\u{1b}[31m", "namespace": "n"},
+        "spec": {"hostPID": true, "containers": [{"name": "c", "image": "i"}]}});
+    std::fs::write(&path, pod.to_string()).expect("write");
+    let run = hms(&[
+        "check",
+        "--profile",
+        "baseline",
+        path.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(!run.stdout.contains('\u{1b}'), "{run:?}");
+    assert!(run.stdout.contains("\\u{1b}"), "{run:?}");
+    assert!(run.stdout.contains("pod.json:1:"), "{run:?}");
+}
