@@ -382,3 +382,66 @@ fn check_text_escapes_plugin_output() {
     assert!(run.stdout.contains("\\u{1b}"), "{run:?}");
     assert!(run.stdout.contains("pod.json:1:"), "{run:?}");
 }
+
+/// Runs `trestle validate` (compliance-trestle, installed by the README's test command) on an
+/// assessment-results document inside a fresh trestle workspace.
+fn trestle_validate(doc: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let trestle = |args: &[&str]| {
+        std::process::Command::new("trestle")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("trestle is installed (pip install compliance-trestle; the README's test command does it)")
+    };
+    let init = trestle(&["init"]);
+    assert!(init.status.success(), "trestle init: {init:?}");
+    let file = dir
+        .path()
+        .join("assessment-results/hms/assessment-results.json");
+    std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&file, doc).expect("write");
+    trestle(&["validate", "-f", file.to_str().expect("utf-8")])
+}
+
+/// `-o oscal` is an OSCAL assessment-results document that compliance-trestle accepts: one
+/// observation per finding, one finding per NIST control, not satisfied when an error maps to it.
+#[test]
+fn check_oscal_is_accepted_by_trestle() {
+    let fail = psa_root().join("baseline/fail");
+    let run = hms(&[
+        "check",
+        "--profile",
+        "baseline",
+        "-o",
+        "oscal",
+        fail.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 5, "{run:?}");
+    let doc = json(&run);
+    let result = &doc["assessment-results"]["results"][0];
+    let observations = result["observations"].as_array().expect("observations");
+    let findings = result["findings"].as_array().expect("findings");
+    assert!(observations.len() >= files_in(&fail).len());
+    let ac6 = findings
+        .iter()
+        .find(|f| f["target"]["target-id"] == "ac-6_smt")
+        .expect("a finding for AC-6");
+    assert_eq!(ac6["target"]["status"]["state"], "not-satisfied");
+    let out = trestle_validate(&run.stdout);
+    assert!(out.status.success(), "trestle refused it: {out:?}");
+    // A clean run too; and trestle does refuse a broken document (the check bites).
+    let pass = psa_root().join("baseline/pass");
+    let run = hms(&[
+        "check",
+        "--profile",
+        "baseline",
+        "-o",
+        "oscal",
+        pass.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(trestle_validate(&run.stdout).status.success(), "{run:?}");
+    let broken = run.stdout.replace("\"oscal-version\"", "\"oscal-versio\"");
+    assert!(!trestle_validate(&broken).status.success());
+}

@@ -1,5 +1,6 @@
 //! `hms-sys check`: the baselines over a spec's rendered output or over existing manifests,
-//! reported for people (text), machines (JSON) and code scanners (SARIF 2.1.0).
+//! reported for people (text), machines (JSON), code scanners (SARIF 2.1.0) and assessors
+//! (OSCAL assessment results).
 //!
 //! A single file is a spec unless it looks like manifests ([`manifests::looks_like_manifests`]:
 //! more than one YAML document, or a top-level `kind` or `apiVersion`); `-`, a directory, or
@@ -17,6 +18,7 @@ use crate::cli::{self, PluginArgs};
 use crate::exit;
 use crate::findings::Finding;
 use crate::manifests::{self, Manifests};
+use crate::oscal;
 use crate::pipeline::{self, BaselineRun, Failure, Rendered};
 use crate::problem::Problem;
 use crate::sarif;
@@ -55,6 +57,7 @@ pub enum CheckFormat {
     Text,
     Json,
     Sarif,
+    Oscal,
 }
 
 impl Profile {
@@ -153,6 +156,14 @@ pub fn run(
                 "objects": rendered.objects.len(),
                 "findings": rendered.findings,
             });
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        }
+        CheckFormat::Oscal => {
+            let doc = oscal::document(
+                &rendered.findings,
+                &rendered.plugins,
+                rendered.objects.len(),
+            );
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         CheckFormat::Sarif => {

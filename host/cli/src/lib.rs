@@ -19,6 +19,7 @@ mod dir_target;
 pub mod findings;
 pub mod kinds;
 pub mod manifests;
+pub mod oscal;
 pub mod output;
 pub mod pipeline;
 pub mod plugins;
