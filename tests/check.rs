@@ -445,3 +445,175 @@ fn check_oscal_is_accepted_by_trestle() {
     let broken = run.stdout.replace("\"oscal-version\"", "\"oscal-versio\"");
     assert!(!trestle_validate(&broken).status.success());
 }
+
+/// The example without its network section: the baseline refuses it (CIS-5.3.2, no
+/// NetworkPolicy for the namespace that runs the pods), plus `extra` at the end.
+fn without_network(extra: &str) -> String {
+    let text = std::fs::read_to_string(example()).expect("example");
+    let (start, end) = (
+        text.find("network:").expect("network"),
+        text.find("workload:").expect("workload"),
+    );
+    format!("{}{}{extra}", &text[..start], &text[end..])
+}
+
+const ACCEPTED: &str = r#"exceptions:
+  - control: "CIS-5.3.*"
+    objects: [{kind: Namespace, name: dcaa-*}]
+    justification: the service mesh fences the namespace until the CNI migration
+    ticket: SEC-1234
+    expires: 2999-12-31
+  - control: CIS-5.2.2
+    justification: nothing privileged here
+    approver: jane.doe@agency.gov
+    expires: 2999-01-01
+"#;
+
+/// An exception accepts a finding in render, validate, apply and check alike (one gate); one
+/// that matched nothing is a warning naming where it is written; SARIF carries the acceptance
+/// as an external, accepted suppression with its justification; apply's events record it.
+#[test]
+fn exceptions_accept_findings_everywhere() {
+    let (_d, refused) = crate::support::spec_file(&without_network(""));
+    let refused = refused.to_str().expect("utf-8").to_string();
+    for cmd in ["render", "validate", "check"] {
+        let run = hms(&[cmd, &refused]);
+        assert_eq!(run.code, 5, "{cmd}: {run:?}");
+    }
+    let (dir, spec) = crate::support::spec_file(&without_network(ACCEPTED));
+    let spec = spec.to_str().expect("utf-8").to_string();
+    for cmd in ["render", "validate", "check"] {
+        let run = hms(&[cmd, &spec]);
+        assert_eq!(run.code, 0, "{cmd}: {run:?}");
+        assert!(
+            run.stderr.contains(&format!("{spec}:20:14: warning[HMS-EXCEPTION-UNUSED]: exception exceptions[1] (control `CIS-5.2.2`)")),
+            "{cmd}: {run:?}"
+        );
+    }
+    let run = hms(&["check", &spec]);
+    assert!(run.stdout.contains("warning[CIS-5.3.2]"), "{run:?}");
+    assert!(
+        run.stdout.contains("accepted by exception exceptions[0]"),
+        "{run:?}"
+    );
+    let sarif = hms(&["check", "-o", "sarif", &spec]);
+    let log = json(&sarif);
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    let accepted = results
+        .iter()
+        .find(|r| r["ruleId"] == "CIS-5.3.2")
+        .expect("the accepted finding is reported");
+    assert_eq!(accepted["level"], "error");
+    let s = &accepted["suppressions"][0];
+    assert_eq!(
+        (s["kind"].as_str(), s["status"].as_str()),
+        (Some("external"), Some("accepted"))
+    );
+    assert!(
+        s["justification"]
+            .as_str()
+            .expect("justification")
+            .contains("service mesh")
+    );
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(shared().join("sarif/sarif-schema-2.1.0.json")).expect("schema"),
+    )
+    .expect("json");
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .build(&schema)
+        .expect("schema");
+    assert!(validator.is_valid(&log));
+    // apply records it in the events.
+    let out = dir.path().join("out");
+    let events = dir.path().join("events.jsonl");
+    let target = format!("dir:{}", out.display());
+    let run = hms(&[
+        "apply",
+        &spec,
+        "--target",
+        &target,
+        "--events",
+        events.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let lines = std::fs::read_to_string(&events).expect("events");
+    let event: serde_json::Value = lines
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("event"))
+        .find(|e| e["type"] == "exception")
+        .unwrap_or_else(|| panic!("no exception event: {lines}"));
+    assert_eq!(event["result"], "accepted");
+    assert_eq!(event["object"], "Namespace dcaa-secure");
+    assert!(
+        event["message"]
+            .as_str()
+            .expect("message")
+            .contains("CIS-5.3.2: exceptions[0]"),
+        "{event}"
+    );
+    assert!(
+        event["message"]
+            .as_str()
+            .expect("message")
+            .contains("SEC-1234"),
+        "{event}"
+    );
+}
+
+/// An expired exception refuses again, naming the exception, where it is and when it expired.
+#[test]
+fn an_expired_exception_blocks_again() {
+    let (_d, spec) = crate::support::spec_file(&without_network(
+        "exceptions:\n  - control: CIS-5.3.2\n    justification: until the CNI migration\n    ticket: SEC-1\n    expires: 2020-01-01\n",
+    ));
+    let spec = spec.to_str().expect("utf-8").to_string();
+    for cmd in ["render", "validate", "check"] {
+        let run = hms(&[cmd, &spec]);
+        assert_eq!(run.code, 5, "{cmd}: {run:?}");
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            all.contains(&format!(
+                "exception exceptions[0] at {spec}:15:14 expired on 2020-01-01"
+            )),
+            "{cmd}: {run:?}"
+        );
+        assert!(!all.contains("HMS-EXCEPTION-UNUSED"), "{cmd}: {run:?}");
+    }
+}
+
+/// An exception without a justification, an approver or ticket, or a valid expiry date is an
+/// invalid spec, located.
+#[test]
+fn exceptions_need_justification_approver_and_expiry() {
+    let (_d, spec) = crate::support::spec_file(&without_network(
+        "exceptions:\n  - control: CIS-5.3.2\n    justification: \"\"\n    expires: 2027-13-01\n",
+    ));
+    let spec = spec.to_str().expect("utf-8").to_string();
+    let run = hms(&["validate", &spec]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "{spec}:16:20: error[HMS-SPEC]: exception 1: `justification` is empty"
+        )),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("names neither an `approver` nor a `ticket`"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("`expires` is `2027-13-01`, not a date"),
+        "{run:?}"
+    );
+    let (_d, spec) = crate::support::spec_file(&without_network(
+        "exceptions:\n  - control: CIS-5.3.2\n    ticket: SEC-1\n",
+    ));
+    let run = hms(&["validate", spec.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains("missing field `justification`"),
+        "{run:?}"
+    );
+}

@@ -182,6 +182,36 @@ fn prepare_cluster(
                 let b = rendered.baselines.join(", ");
                 events.emit("gate", None, "passed", start.elapsed(), Some(b));
             }
+            for f in &rendered.findings {
+                let Some(e) = &f.excepted else { continue };
+                let object = f.object.as_ref().map(|o| {
+                    let kind = if o.group.is_empty() {
+                        o.kind.clone()
+                    } else {
+                        format!("{}.{}", o.kind, o.group)
+                    };
+                    match o.namespace.as_str() {
+                        "" => format!("{kind} {}", o.name),
+                        ns => format!("{kind} {ns}/{}", o.name),
+                    }
+                });
+                let by = [e.approver.as_deref(), e.ticket.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let message = format!(
+                    "{}: {} at {} ({by}, until {}): {}",
+                    f.control, e.exception, e.location, e.expires, e.justification
+                );
+                events.emit(
+                    "exception",
+                    object,
+                    "accepted",
+                    start.elapsed(),
+                    Some(message),
+                );
+            }
             Ok(Ok((rendered, events)))
         }
         Err(code) => {

@@ -32,6 +32,24 @@ pub struct Finding {
     /// Where the field was written, when the object came from a file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// The exception that accepts this error finding, if one does (see `exceptions.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excepted: Option<Excepted>,
+}
+
+/// The exception that accepted a finding.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Excepted {
+    /// JSON pointer of the entry in the spec (`/exceptions/0`) and where it was written.
+    pub exception: String,
+    pub location: String,
+    pub justification: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approver: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    pub expires: String,
 }
 
 /// A position in an input file (1-based line and column).
@@ -55,11 +73,13 @@ impl Finding {
             object: d.object.clone(),
             path: d.path.clone(),
             location: None,
+            excepted: None,
         }
     }
 
+    /// An error finding that refuses: of severity error, and accepted by no exception.
     pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
+        self.severity == Severity::Error && self.excepted.is_none()
     }
 }
 

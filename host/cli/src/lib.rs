@@ -16,6 +16,7 @@ mod cmd_completions;
 pub mod cmd_init;
 mod cmd_man;
 mod dir_target;
+pub mod exceptions;
 pub mod findings;
 pub mod kinds;
 pub mod manifests;

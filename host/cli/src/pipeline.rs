@@ -391,6 +391,10 @@ fn gate(
             }));
         }
     }
+    if let Some(doc) = doc {
+        let unused = crate::exceptions::apply(doc, &mut findings, &crate::exceptions::today());
+        out.notes.extend(unused);
+    }
     out.notes.extend(
         findings
             .iter()

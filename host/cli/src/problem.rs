@@ -128,8 +128,20 @@ impl Problem {
         if !f.nist.is_empty() {
             message.push_str(&format!(" (NIST SP 800-53: {})", f.nist.join(", ")));
         }
+        if let Some(e) = &f.excepted {
+            let by = e.ticket.as_deref().or(e.approver.as_deref()).unwrap_or("");
+            message.push_str(&format!(
+                "; accepted by exception {} at {} ({by}, until {}): {}",
+                e.exception, e.location, e.expires, e.justification
+            ));
+        }
         Problem {
-            severity: f.severity,
+            // An accepted error is reported, as a warning: it no longer refuses.
+            severity: if f.excepted.is_some() {
+                hms_plugin::Severity::Warning
+            } else {
+                f.severity
+            },
             object,
             hint: f.hint.clone(),
             location: f

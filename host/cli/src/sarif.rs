@@ -78,6 +78,21 @@ pub fn document(findings: &[Finding], plugins: &[PluginUse]) -> Value {
             if !location.is_empty() {
                 result["locations"] = json!([Value::Object(location)]);
             }
+            if let Some(e) = &f.excepted {
+                let mut by = Vec::new();
+                if let Some(a) = &e.approver {
+                    by.push(format!("approved by {a}"));
+                }
+                if let Some(t) = &e.ticket {
+                    by.push(format!("ticket {t}"));
+                }
+                result["suppressions"] = json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": format!("{} ({}; expires {})", e.justification, by.join(", "), e.expires),
+                    "properties": { "exception": e.exception, "location": e.location, "expires": e.expires },
+                }]);
+            }
             result
         })
         .collect();

@@ -26,7 +26,7 @@ use std::path::Path;
 
 pub use error::{Location, SpecError, SpecErrors};
 pub use file::{MAX_SPEC_BYTES, ReadFileError, read_regular_file};
-pub use model::{BaselineUse, Choice, Grant, Spec};
+pub use model::{BaselineUse, Choice, Exception, Grant, ObjectPattern, Spec};
 pub use names::{
     api_version_reason, backticked, choice_hint, did_you_mean, dns1123_label_reason,
     is_dns1123_label, is_dns1123_subdomain, kind_reason, parse_kind_ref,

@@ -22,6 +22,34 @@ pub struct Spec {
     pub plugins: BTreeMap<Section, Choice>,
     /// `grants:`, kinds a plugin may emit beyond what its section allows.
     pub grants: Vec<Grant>,
+    /// `exceptions:`, accepted risks that let a baseline's error findings pass until they expire.
+    pub exceptions: Vec<Exception>,
+}
+
+/// One entry of `exceptions:`: which findings it accepts (control id and objects, `*` and `?`
+/// globs), why, who approved it or under which ticket, and until when (inclusive).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Exception {
+    pub control: String,
+    /// Objects it covers; empty covers every object.
+    pub objects: Vec<ObjectPattern>,
+    pub justification: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approver: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// `YYYY-MM-DD`, the last day it applies.
+    pub expires: String,
+    /// JSON pointer of the entry in the file (`/exceptions/0`).
+    pub pointer: String,
+}
+
+/// Objects an exception covers: each part a glob, absent meaning any.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ObjectPattern {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
 }
 
 /// One baseline to run: its plugin's name, where the plugin comes from, and its parameters.
@@ -76,6 +104,27 @@ pub(crate) mod raw {
         pub baseline: Option<Baselines>,
         pub plugins: Option<BTreeMap<String, String>>,
         pub grants: Option<BTreeMap<String, Vec<String>>>,
+        pub exceptions: Option<Vec<Exception>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Exception {
+        pub control: String,
+        #[serde(default)]
+        pub objects: Vec<ObjectPattern>,
+        pub justification: String,
+        pub approver: Option<String>,
+        pub ticket: Option<String>,
+        pub expires: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct ObjectPattern {
+        pub kind: Option<String>,
+        pub namespace: Option<String>,
+        pub name: Option<String>,
     }
 
     /// `baseline:` as written: one entry (a name or a mapping) or a list of entries.

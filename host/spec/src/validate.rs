@@ -72,6 +72,7 @@ pub(crate) fn validate(raw: &raw::Spec, src: &Source) -> Result<Spec, Vec<SpecEr
     let baselines = baselines(&mut cx, raw);
     let plugins = plugins(&mut cx, raw);
     let grants = grants(&mut cx, raw);
+    let exceptions = exceptions(&mut cx, raw);
 
     if cx.errors.is_empty() {
         Ok(Spec {
@@ -81,6 +82,7 @@ pub(crate) fn validate(raw: &raw::Spec, src: &Source) -> Result<Spec, Vec<SpecEr
             baselines,
             plugins,
             grants,
+            exceptions,
         })
     } else {
         let mut errors = cx.errors;
@@ -361,4 +363,89 @@ fn grants(cx: &mut Ctx<'_>, raw: &raw::Spec) -> Vec<Grant> {
         }
     }
     out
+}
+
+/// `exceptions:`: each needs a control, a justification, an approver or a ticket, and an expiry
+/// date (`YYYY-MM-DD`).
+fn exceptions(cx: &mut Ctx<'_>, raw: &raw::Spec) -> Vec<crate::model::Exception> {
+    let mut out = Vec::new();
+    for (i, e) in raw.exceptions.iter().flatten().enumerate() {
+        let pointer = format!("/exceptions/{i}");
+        let mut ok = true;
+        let blank = |s: &str| s.trim().is_empty();
+        for (field, value) in [("control", &e.control), ("justification", &e.justification)] {
+            if blank(value) {
+                let at = cx.src.locate_pointer(&format!("{pointer}/{field}"));
+                let hint = match field {
+                    "control" => {
+                        "name the control id it accepts, e.g. `CIS-5.2.5` (globs allowed: `CIS-5.2.*`)"
+                    }
+                    _ => "say why the risk is accepted: an auditor reads this",
+                };
+                cx.at(
+                    at,
+                    format!("exception {}: `{field}` is empty", i + 1),
+                    Some(hint.into()),
+                );
+                ok = false;
+            }
+        }
+        if e.approver.as_deref().is_none_or(blank) && e.ticket.as_deref().is_none_or(blank) {
+            cx.at(
+                cx.src.locate_pointer(&pointer),
+                format!("exception {} names neither an `approver` nor a `ticket`", i + 1),
+                Some("add who approved it (`approver: jane.doe@agency.gov`) or the ticket that did (`ticket: SEC-1234`)".into()),
+            );
+            ok = false;
+        }
+        if !is_date(&e.expires) {
+            cx.at(
+                cx.src.locate_pointer(&format!("{pointer}/expires")),
+                format!("exception {}: `expires` is `{}`, not a date", i + 1, e.expires),
+                Some("write the last day it applies as YYYY-MM-DD (quoted or not), e.g. `expires: 2027-06-30`".into()),
+            );
+            ok = false;
+        }
+        if ok {
+            out.push(crate::model::Exception {
+                control: e.control.clone(),
+                objects: e
+                    .objects
+                    .iter()
+                    .map(|o| crate::model::ObjectPattern {
+                        kind: o.kind.clone().unwrap_or_else(|| "*".into()),
+                        namespace: o.namespace.clone().unwrap_or_else(|| "*".into()),
+                        name: o.name.clone().unwrap_or_else(|| "*".into()),
+                    })
+                    .collect(),
+                justification: e.justification.clone(),
+                approver: e.approver.clone(),
+                ticket: e.ticket.clone(),
+                expires: e.expires.clone(),
+                pointer,
+            });
+        }
+    }
+    out
+}
+
+/// `YYYY-MM-DD` with a month 01-12 and a day 01-31.
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    if b.len() != 10
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !digits(0..4)
+        || !digits(5..7)
+        || !digits(8..10)
+    {
+        return false;
+    }
+    let month: u32 = s[5..7].parse().unwrap_or(0);
+    let day: u32 = s[8..10].parse().unwrap_or(0);
+    (1..=12).contains(&month) && (1..=31).contains(&day)
 }
