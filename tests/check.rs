@@ -524,6 +524,36 @@ fn exceptions_accept_findings_everywhere() {
         .build(&schema)
         .expect("schema");
     assert!(validator.is_valid(&log));
+    // OSCAL names the exception in the observation, the control stays satisfied, trestle accepts it.
+    let oscal = hms(&["check", "-o", "oscal", &spec]);
+    assert_eq!(oscal.code, 0, "{oscal:?}");
+    let doc = json(&oscal);
+    let result = &doc["assessment-results"]["results"][0];
+    let observation = result["observations"]
+        .as_array()
+        .expect("observations")
+        .iter()
+        .find(|o| {
+            o["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("CIS-5.3.2"))
+        })
+        .expect("an observation of the accepted finding");
+    assert!(
+        observation["description"]
+            .as_str()
+            .expect("text")
+            .contains("Accepted risk: exception exceptions[0]"),
+        "{observation}"
+    );
+    let sc7 = result["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["target"]["target-id"] == "sc-7_smt")
+        .expect("SC-7");
+    assert_eq!(sc7["target"]["status"]["state"], "satisfied");
+    assert!(trestle_validate(&oscal.stdout).status.success());
     // apply records it in the events.
     let out = dir.path().join("out");
     let events = dir.path().join("events.jsonl");

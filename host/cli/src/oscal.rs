@@ -3,7 +3,8 @@
 //! written); one OSCAL finding per NIST SP 800-53 rev5 control the findings map to, `satisfied`
 //! unless an error finding maps to it, naming its observations. UUIDs are derived from the
 //! content (a name-based, version-5-shaped UUID over sha256), so the same input gives the same
-//! document but for its timestamps.
+//! document but for its timestamps. An error finding an exception accepts is an observation
+//! that names the exception (who, until when, why) and does not make its controls unsatisfied.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -38,9 +39,26 @@ pub fn document(findings: &[Finding], plugins: &[PluginUse], objects: usize) -> 
             if !f.hint.is_empty() {
                 description.push_str(&format!(" To do: {}", f.hint));
             }
+            if let Some(e) = &f.excepted {
+                let by = [e.approver.as_deref(), e.ticket.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                description.push_str(&format!(
+                    " Accepted risk: exception {} at {} ({by}), until {}: {}",
+                    e.exception, e.location, e.expires, e.justification
+                ));
+            }
             let mut o = json!({
                 "uuid": uuid(&format!("observation {i} {seed}")),
-                "title": format!("{} ({}, {})", f.control, f.baseline, severity(f)),
+                "title": format!(
+                    "{} ({}, {}{})",
+                    f.control,
+                    f.baseline,
+                    severity(f),
+                    if f.excepted.is_some() { ", accepted by an exception" } else { "" }
+                ),
                 "description": description,
                 "methods": ["TEST"],
                 "types": ["finding"],
