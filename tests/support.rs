@@ -88,7 +88,7 @@ pub fn hms(args: &[&str]) -> Run {
     argv.extend(args.iter().map(|a| a.to_string()));
     let loads_plugins = matches!(
         args.first(),
-        Some(&"render") | Some(&"validate") | Some(&"plugins")
+        Some(&"render") | Some(&"validate") | Some(&"plugins") | Some(&"explain") | Some(&"schema")
     );
     if loads_plugins {
         argv.push("--cache-dir".into());

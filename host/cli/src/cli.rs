@@ -10,8 +10,10 @@ use hms_spec::Section;
 
 use crate::cluster_cli::{self, ApplyArgs, PlanArgs, StatusArgs};
 use crate::cmd_completions::{self, CompletionsArgs};
+use crate::cmd_explain::{self, ExplainArgs};
 use crate::cmd_init::{self, InitArgs};
 use crate::cmd_man::{self, ManArgs};
+use crate::cmd_schema::{self, SchemaArgs};
 use crate::exit;
 use crate::output::{self, Format};
 use crate::pipeline::{self, Failure};
@@ -91,6 +93,10 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page, or write one per subcommand into DIR.
     Man(ManArgs),
+    /// What a problem code means, why it matters (CIS or NIST control) and how to fix it.
+    Explain(ExplainArgs),
+    /// Print the JSON Schema of a spec (for editors: yaml-language-server).
+    Schema(SchemaArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -264,6 +270,8 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
         Command::Init(args) => cmd_init::run(&args, out, err),
         Command::Completions(args) => cmd_completions::run(&args, out),
         Command::Man(args) => cmd_man::run(&args, out),
+        Command::Explain(args) => cmd_explain::run(&args, style, out, err),
+        Command::Schema(args) => cmd_schema::run(&args, style, out, err),
         Command::Plugins {
             command:
                 PluginsCommand::List {
@@ -331,7 +339,7 @@ fn spec_dir(spec: Option<&std::path::Path>) -> std::path::PathBuf {
 
 /// Reads the spec (its envelope) and loads the plugins it names (and the `--plugin` files).
 /// On failure reports and returns the exit code.
-fn load_spec(
+pub(crate) fn load_spec(
     spec: &std::path::Path,
     args: &PluginArgs,
     style: Style,
@@ -348,7 +356,7 @@ fn load_spec(
 
 /// The bundled plugins, the spec's and the `--plugin` files; on failure the problems and the
 /// exit code.
-fn load_plugins(
+pub(crate) fn load_plugins(
     args: &PluginArgs,
     doc: Option<&hms_spec::Document>,
     base: &std::path::Path,
