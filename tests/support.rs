@@ -240,5 +240,10 @@ fn hms_child() {
             std::process::exit(i32::from(code));
         }
     };
+    // libtest leaves its `test support::hms_child ... ` line open; at a terminal, end it so the
+    // command starts at the start of a line, as it does after a shell prompt.
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        println!();
+    }
     std::process::exit(i32::from(hms_sys::run_process(cli)));
 }

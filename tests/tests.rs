@@ -15,6 +15,7 @@ mod init;
 mod kube;
 mod kube_server;
 mod kubeconfig;
+mod live;
 mod psa;
 mod quiet;
 mod render;

@@ -19,6 +19,7 @@ mod cmd_schema;
 pub mod codes;
 mod dir_target;
 pub mod kinds;
+mod live;
 pub mod output;
 pub mod pipeline;
 pub mod plugins;
@@ -82,6 +83,9 @@ pub fn main() -> ExitCode {
 pub fn run_process(mut cli: Cli) -> u8 {
     use std::io::IsTerminal;
     cli.stderr_terminal = std::io::stderr().is_terminal();
+    if std::io::stdout().is_terminal() {
+        live::enable();
+    }
     cli::init_logging(&cli);
     handle_signals();
     // Unlocked handles: tracing also writes to stderr, from any thread.
