@@ -2,7 +2,7 @@
 
 use crate::support::hms;
 
-const SUBCOMMANDS: [&str; 9] = [
+const SUBCOMMANDS: [&str; 11] = [
     "render",
     "validate",
     "apply",
@@ -12,6 +12,8 @@ const SUBCOMMANDS: [&str; 9] = [
     "init",
     "completions",
     "man",
+    "explain",
+    "schema",
 ];
 
 #[test]
