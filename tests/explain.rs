@@ -194,3 +194,24 @@ fn a_spec_s_own_plugins_explain_their_codes() {
     assert!(run.stdout.contains("from: plugin agency-rules"), "{run:?}");
     assert!(run.stdout.contains("named in the spec"), "{run:?}");
 }
+
+/// An explanation is a plugin's text: control characters and bidi overrides are shown escaped.
+#[test]
+fn a_plugin_s_explanation_is_shown_escaped() {
+    let hostile = support::hostile_wasm().display().to_string();
+    let run = hms(&["explain", "HOSTILE-ESCAPE", "--plugin", &hostile]);
+    assert_eq!(run.code, 0, "{run:?}");
+    for raw in ['\u{1b}', '\u{202e}', '\r', '\u{9b}'] {
+        assert!(!run.stdout.contains(raw), "{raw:?} escaped: {run:?}");
+    }
+    assert!(
+        run.stdout
+            .contains(r"forged\u{1b}[2J\nerror[HMS-SPEC]: fake"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains(r"\u{202e}reversed"), "{run:?}");
+    assert!(
+        !run.stdout.lines().any(|l| l.starts_with("error[")),
+        "{run:?}"
+    );
+}
