@@ -14,6 +14,7 @@ mod init;
 mod kube;
 mod kube_server;
 mod kubeconfig;
+mod plugin_tools;
 mod psa;
 mod quiet;
 mod render;

@@ -14,6 +14,7 @@ mod cmd_apply;
 mod cmd_completions;
 pub mod cmd_init;
 mod cmd_man;
+mod cmd_plugin;
 mod dir_target;
 pub mod kinds;
 pub mod output;
