@@ -33,7 +33,7 @@ pub fn apply(v: &mut Value, ctx: &Ctx) -> Vec<Diagnostic> {
                         "`{block}` is only allowed with `provider: {backend}`, but the provider is `{provider}`"
                     ),
                 )
-                .at(&format!("/{block}"))
+                .at(format!("/{block}"))
                 .hint(format!("remove `{block}`, or set `provider: {backend}`")),
             );
         }

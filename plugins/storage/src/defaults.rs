@@ -31,7 +31,7 @@ fn only_with(field: &str, wanted: &str, provider: &str) -> Diagnostic {
         "STORAGE-BLOCK-PROVIDER",
         format!("`{field}` is only allowed with {wanted}, but the provider is `{provider}`"),
     )
-    .at(&format!("/volume/{field}"))
+    .at(format!("/volume/{field}"))
     .hint(format!("remove `{field}`, or use {wanted}"))
 }
 
