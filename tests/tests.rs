@@ -16,6 +16,7 @@ mod kube;
 mod kube_server;
 mod kubeconfig;
 mod live;
+mod plugin_tools;
 mod psa;
 mod quiet;
 mod render;

@@ -82,7 +82,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// The four status lines of an applied spec, from the live cluster.
     Status(StatusArgs),
-    /// Inspect plugins.
+    /// Plugins: list them, inspect one, run one on a section file.
+    #[command(alias = "plugin")]
     Plugins {
         #[command(subcommand)]
         command: PluginsCommand,
@@ -101,6 +102,12 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum PluginsCommand {
+    /// One plugin: world and WIT version, metadata, its section schema, the kinds it may emit,
+    /// digest, size and the interfaces it imports. PLUGIN is a bundled name or a .wasm file.
+    Inspect(crate::cmd_plugin::InspectArgs),
+    /// Runs one section plugin on one section file and prints its manifests and diagnostics,
+    /// after the same checks a render makes: the plugin author's inner loop.
+    Run(crate::cmd_plugin::RunArgs),
     /// Which plugin serves each section of SPEC and where it came from; without SPEC, every
     /// bundled plugin (and any given with --plugin): version, digest, section, kinds.
     List {
@@ -272,6 +279,12 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
         Command::Man(args) => cmd_man::run(&args, out),
         Command::Explain(args) => cmd_explain::run(&args, style, out, err),
         Command::Schema(args) => cmd_schema::run(&args, style, out, err),
+        Command::Plugins {
+            command: PluginsCommand::Inspect(args),
+        } => crate::cmd_plugin::inspect(&args, style, out, err),
+        Command::Plugins {
+            command: PluginsCommand::Run(args),
+        } => crate::cmd_plugin::run(&args, style, out, err),
         Command::Plugins {
             command:
                 PluginsCommand::List {

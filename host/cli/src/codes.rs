@@ -52,6 +52,13 @@ pub const HOST: &[Explanation] = &[
         fix: "Check the path: relative paths in a spec start at the spec's directory.",
     },
     Explanation {
+        code: "HMS-SECTION-FILE",
+        summary: "`hms-sys plugins run PLUGIN --section FILE` cannot use the section file: it cannot be read, is not UTF-8, or is not YAML.",
+        why: "A plugin is run only on a section the host could read exactly as a spec would hold it.",
+        control: "",
+        fix: "Write the section as a YAML mapping, as it stands under its key in a spec (without the key), in a UTF-8 file.",
+    },
+    Explanation {
         code: "HMS-PLUGIN-PIN",
         summary: "A plugin's sha256 digest is not the one it is pinned to (`./plugin.wasm@sha256:...`).",
         why: "A pin guarantees the reviewed plugin is the one that runs; a changed file is refused before it is compiled.",

@@ -15,6 +15,7 @@ mod cmd_completions;
 mod cmd_explain;
 pub mod cmd_init;
 mod cmd_man;
+mod cmd_plugin;
 mod cmd_schema;
 pub mod codes;
 mod dir_target;

@@ -113,8 +113,15 @@ pub fn render(doc: &Document, plugins: &Plugins) -> Result<Rendered, Failure> {
         let json = spec.section_json(section).unwrap_or(Value::Null);
         let text = json.to_string();
         let root = format!("/{}", section.key());
-        let schema_problems =
-            schema_check(doc, &root, section.key(), plugin, &json, &text, plugins);
+        let schema_problems = schema_check(
+            &doc.source,
+            &root,
+            section.key(),
+            plugin,
+            &json,
+            &text,
+            plugins,
+        );
         if !schema_problems.is_empty() {
             spec_problems.extend(schema_problems);
             continue;
@@ -196,8 +203,8 @@ fn plugin_use(section: Section, plugin: &Plugin, plugins: &Plugins) -> PluginUse
 /// the JSON Schema its plugin declares. A section that passed with the same plugin, host
 /// version and content before is not validated again (the verdict is kept in the plugin
 /// cache): compiling the schema is the largest part of a warm render.
-fn schema_check(
-    doc: &Document,
+pub(crate) fn schema_check(
+    source: &hms_spec::Source,
     root: &str,
     what: &str,
     plugin: &Plugin,
@@ -213,7 +220,7 @@ fn schema_check(
     if plugins.cache().passed(&subject, text.as_bytes()) {
         return Vec::new();
     }
-    let problems = schema::validate(doc, root, what, plugin, json);
+    let problems = schema::validate(source, root, what, plugin, json);
     if problems.is_empty() {
         plugins.cache().record_pass(&subject, text.as_bytes());
     }
@@ -277,7 +284,13 @@ fn gate(
         let text = params.to_string();
         let what = format!("baseline-{name}");
         problems.extend(schema_check(
-            doc, pointer, &what, plugin, params, &text, plugins,
+            &doc.source,
+            pointer,
+            &what,
+            plugin,
+            params,
+            &text,
+            plugins,
         ));
         runs.push((plugin, text));
     }
