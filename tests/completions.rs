@@ -2,7 +2,7 @@
 
 use crate::support::hms;
 
-const SUBCOMMANDS: [&str; 10] = [
+const SUBCOMMANDS: [&str; 12] = [
     "render",
     "validate",
     "apply",
@@ -12,6 +12,8 @@ const SUBCOMMANDS: [&str; 10] = [
     "init",
     "completions",
     "man",
+    "explain",
+    "schema",
     "check",
 ];
 
@@ -67,6 +69,8 @@ fn man_pages_for_the_command_and_every_subcommand() {
     let mut names = vec![
         "hms-sys.1".to_string(),
         "hms-sys-plugins-list.1".to_string(),
+        "hms-sys-plugins-inspect.1".to_string(),
+        "hms-sys-plugins-run.1".to_string(),
     ];
     names.extend(SUBCOMMANDS.iter().map(|s| format!("hms-sys-{s}.1")));
     for name in &names {

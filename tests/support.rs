@@ -88,7 +88,12 @@ pub fn hms(args: &[&str]) -> Run {
     argv.extend(args.iter().map(|a| a.to_string()));
     let loads_plugins = matches!(
         args.first(),
-        Some(&"render") | Some(&"validate") | Some(&"plugins") | Some(&"check")
+        Some(&"render")
+            | Some(&"validate")
+            | Some(&"plugins")
+            | Some(&"explain")
+            | Some(&"schema")
+            | Some(&"check")
     );
     if loads_plugins {
         argv.push("--cache-dir".into());
@@ -249,5 +254,10 @@ fn hms_child() {
             std::process::exit(i32::from(code));
         }
     };
+    // libtest leaves its `test support::hms_child ... ` line open; at a terminal, end it so the
+    // command starts at the start of a line, as it does after a shell prompt.
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        println!();
+    }
     std::process::exit(i32::from(hms_sys::run_process(cli)));
 }

@@ -11,8 +11,10 @@ use hms_spec::Section;
 use crate::cluster_cli::{self, ApplyArgs, PlanArgs, StatusArgs};
 use crate::cmd_check::{self, CheckArgs};
 use crate::cmd_completions::{self, CompletionsArgs};
+use crate::cmd_explain::{self, ExplainArgs};
 use crate::cmd_init::{self, InitArgs};
 use crate::cmd_man::{self, ManArgs};
+use crate::cmd_schema::{self, SchemaArgs};
 use crate::exit;
 use crate::output::{self, Format};
 use crate::pipeline::{self, Failure};
@@ -81,7 +83,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// The four status lines of an applied spec, from the live cluster.
     Status(StatusArgs),
-    /// Inspect plugins.
+    /// Plugins: list them, inspect one, run one on a section file.
+    #[command(alias = "plugin")]
     Plugins {
         #[command(subcommand)]
         command: PluginsCommand,
@@ -94,10 +97,20 @@ pub enum Command {
     Man(ManArgs),
     /// Run the baselines over a spec's output or existing manifests (exit 0 clean, 5 refused).
     Check(CheckArgs),
+    /// What a problem code means, why it matters (CIS or NIST control) and how to fix it.
+    Explain(ExplainArgs),
+    /// Print the JSON Schema of a spec (for editors: yaml-language-server).
+    Schema(SchemaArgs),
 }
 
 #[derive(Subcommand, Debug)]
 pub enum PluginsCommand {
+    /// One plugin: world and WIT version, metadata, its section schema, the kinds it may emit,
+    /// digest, size and the interfaces it imports. PLUGIN is a bundled name or a .wasm file.
+    Inspect(crate::cmd_plugin::InspectArgs),
+    /// Runs one section plugin on one section file and prints its manifests and diagnostics,
+    /// after the same checks a render makes: the plugin author's inner loop.
+    Run(crate::cmd_plugin::RunArgs),
     /// Which plugin serves each section of SPEC and where it came from; without SPEC, every
     /// bundled plugin (and any given with --plugin): version, digest, section, kinds.
     List {
@@ -268,6 +281,14 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
         Command::Completions(args) => cmd_completions::run(&args, out),
         Command::Man(args) => cmd_man::run(&args, out),
         Command::Check(args) => cmd_check::run(&args, style, out, err),
+        Command::Explain(args) => cmd_explain::run(&args, style, out, err),
+        Command::Schema(args) => cmd_schema::run(&args, style, out, err),
+        Command::Plugins {
+            command: PluginsCommand::Inspect(args),
+        } => crate::cmd_plugin::inspect(&args, style, out, err),
+        Command::Plugins {
+            command: PluginsCommand::Run(args),
+        } => crate::cmd_plugin::run(&args, style, out, err),
         Command::Plugins {
             command:
                 PluginsCommand::List {

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::exit;
 use crate::kinds;
+use crate::live;
 use crate::pipeline::Rendered;
 use crate::problem::Problem;
 
@@ -202,24 +203,33 @@ pub fn apply(
             }
             Some(Ok(c)) => c,
         };
+        // At a terminal, a live line under the finished objects says which step is in flight.
+        let ranks: Vec<u8> = objects.iter().map(|o| o.rank).collect();
+        let mut live = live::active().then(|| live::ApplyProgress::new(&ranks));
         let mut print = |r: &hms_apply::ObjectResult| {
-            let _ = match (&r.error, r.action) {
-                (Some(e), _) => writeln!(out, "✗ {} failed: {e}", r.object),
-                (None, Action::Interrupted) => writeln!(
-                    out,
+            let line = match (&r.error, r.action) {
+                (Some(e), _) => format!("✗ {} failed: {e}", r.object),
+                (None, Action::Interrupted) => format!(
                     "… {} interrupted in flight (it may or may not have been applied)",
                     r.object
                 ),
                 (None, _) => match &r.note {
-                    Some(note) => {
-                        writeln!(out, "✔ {} {}{dry} ({note})", r.object, r.action.as_str())
-                    }
-                    None => writeln!(out, "✔ {} {}{dry}", r.object, r.action.as_str()),
+                    Some(note) => format!("✔ {} {}{dry} ({note})", r.object, r.action.as_str()),
+                    None => format!("✔ {} {}{dry}", r.object, r.action.as_str()),
                 },
             };
+            match live.as_mut() {
+                Some(live) => live.finished(r, &line),
+                None => {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
         };
         let result =
             hms_apply::apply(&client, &set, &objects, &req.options, events, &mut print).await;
+        if let Some(live) = live {
+            live.done();
+        }
         let report = match result {
             Ok(report) => report,
             Err(hms_apply::Error::Interrupted) => {
@@ -446,22 +456,41 @@ async fn follow(
     };
     let deadline = watch.map(|d| Instant::now() + d);
     let mut last: Option<Vec<hms_apply::Line>> = None;
+    // At a terminal, following redraws the lines in place instead of printing each change.
+    let mut view =
+        (watch.is_some() && !json && live::active()).then(|| live::StatusView::new(name));
     loop {
         let start = Instant::now();
         let Some(lines) = stop.race(hms_apply::status(client, name, namespace)).await else {
+            if let (Some(view), Some(last)) = (view, &last) {
+                view.done(last);
+            }
             return Ok(None);
         };
-        let lines = lines?;
+        let lines = match lines {
+            Ok(lines) => lines,
+            Err(e) => {
+                if let (Some(view), Some(last)) = (view, &last) {
+                    view.done(last);
+                }
+                return Err(e);
+            }
+        };
         let ready = lines.iter().all(|l| l.state == State::Ready);
         let outcome = if ready { "ready" } else { "inProgress" };
         let reasons: Vec<String> = lines.iter().filter_map(|l| l.reason.clone()).collect();
         let message = (!reasons.is_empty()).then(|| reasons.join("; "));
         events.emit(kind, None, outcome, start.elapsed(), message);
-        if last.as_ref() != Some(&lines) {
-            print_status(&lines, json, &mut *out);
+        match view.as_mut() {
+            Some(view) => view.show(&lines),
+            None if last.as_ref() != Some(&lines) => print_status(&lines, json, &mut *out),
+            None => {}
         }
         let done = ready || deadline.is_none_or(|d| Instant::now() >= d);
         if done {
+            if let Some(view) = view.take() {
+                view.done(&lines);
+            }
             if let (false, Some(limit)) = (ready, watch) {
                 let pending: Vec<String> = lines
                     .iter()
@@ -486,6 +515,9 @@ async fn follow(
             .await
             .is_none()
         {
+            if let (Some(view), Some(last)) = (view, &last) {
+                view.done(last);
+            }
             return Ok(None);
         }
     }

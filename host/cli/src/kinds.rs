@@ -91,6 +91,20 @@ pub fn rank(group: &str, kind: &str) -> u8 {
     }
 }
 
+/// What a person calls an apply step of [`rank`] (`apply`'s live progress).
+pub fn step_name(rank: u8) -> &'static str {
+    match rank {
+        0 => "custom resource definitions",
+        1 => "namespaces",
+        2 => "classes",
+        3 => "storage",
+        4 => "identities",
+        5 => "policies and configuration",
+        6 => "node pools",
+        _ => "workloads",
+    }
+}
+
 /// What a section's plugin may emit without a grant, as (group, kind); `*` is any kind of the
 /// group. The host owns this list (docs in ARCHITECTURE.md, "Capabilities"); a plugin's
 /// `emits` can only narrow it, and the spec's `grants:` can widen it for one plugin.

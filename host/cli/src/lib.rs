@@ -13,12 +13,17 @@ mod cluster_cli;
 mod cmd_apply;
 mod cmd_check;
 mod cmd_completions;
+mod cmd_explain;
 pub mod cmd_init;
 mod cmd_man;
+mod cmd_plugin;
+mod cmd_schema;
+pub mod codes;
 mod dir_target;
 pub mod exceptions;
 pub mod findings;
 pub mod kinds;
+mod live;
 pub mod manifests;
 pub mod oscal;
 pub mod output;
@@ -85,6 +90,9 @@ pub fn main() -> ExitCode {
 pub fn run_process(mut cli: Cli) -> u8 {
     use std::io::IsTerminal;
     cli.stderr_terminal = std::io::stderr().is_terminal();
+    if std::io::stdout().is_terminal() {
+        live::enable();
+    }
     cli::init_logging(&cli);
     handle_signals();
     // Unlocked handles: tracing also writes to stderr, from any thread.

@@ -148,7 +148,7 @@ pub fn render_report(doc: &Document, plugins: &Plugins) -> Result<Rendered, Fail
         let text = json.to_string();
         let root = format!("/{}", section.key());
         let schema_problems = schema_check(
-            Some(doc),
+            Some(&doc.source),
             &root,
             section.key(),
             plugin,
@@ -256,8 +256,8 @@ fn plugin_use(section: Section, plugin: &Plugin, plugins: &Plugins) -> PluginUse
 /// the JSON Schema its plugin declares. A section that passed with the same plugin, host
 /// version and content before is not validated again (the verdict is kept in the plugin
 /// cache): compiling the schema is the largest part of a warm render.
-fn schema_check(
-    doc: Option<&Document>,
+pub(crate) fn schema_check(
+    source: Option<&hms_spec::Source>,
     root: &str,
     what: &str,
     plugin: &Plugin,
@@ -273,7 +273,7 @@ fn schema_check(
     if plugins.cache().passed(&subject, text.as_bytes()) {
         return Vec::new();
     }
-    let problems = schema::validate(doc, root, what, plugin, json);
+    let problems = schema::validate(source, root, what, plugin, json);
     if problems.is_empty() {
         plugins.cache().record_pass(&subject, text.as_bytes());
     }
@@ -360,7 +360,13 @@ fn gate(
         let text = params.to_string();
         let what = format!("baseline-{name}");
         problems.extend(schema_check(
-            doc, pointer, &what, plugin, params, &text, plugins,
+            doc.map(|d| &d.source),
+            pointer,
+            &what,
+            plugin,
+            params,
+            &text,
+            plugins,
         ));
         runs.push((plugin, text));
     }

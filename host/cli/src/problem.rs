@@ -63,9 +63,14 @@ impl Problem {
     }
 
     /// Located at a JSON pointer from the spec's root (`/plugins/storage`, `/baseline/1/name`).
-    pub fn at_pointer(mut self, doc: &Document, pointer: &str) -> Self {
-        let loc = doc.source.locate_pointer(pointer);
-        self.location = Some(format!("{}:{}:{}", doc.source.file(), loc.line, loc.column));
+    pub fn at_pointer(self, doc: &Document, pointer: &str) -> Self {
+        self.at_source(&doc.source, pointer)
+    }
+
+    /// Located at a JSON pointer from the root of an indexed YAML file.
+    pub fn at_source(mut self, source: &hms_spec::Source, pointer: &str) -> Self {
+        let loc = source.locate_pointer(pointer);
+        self.location = Some(format!("{}:{}:{}", source.file(), loc.line, loc.column));
         self
     }
 

@@ -4,7 +4,7 @@
 //! formats (`hms_spec::formats`) with their reasons and hints.
 
 use hms_plugin::Plugin;
-use hms_spec::{Document, formats};
+use hms_spec::{Source, formats};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
@@ -21,7 +21,7 @@ pub fn validator(schema: &Value) -> Result<jsonschema::Validator, String> {
 
 /// Every way `json`, written at `root` in the spec, breaks `plugin`'s schema.
 pub fn validate(
-    doc: Option<&Document>,
+    source: Option<&Source>,
     root: &str,
     what: &str,
     plugin: &Plugin,
@@ -41,7 +41,11 @@ pub fn validate(
             ];
         }
     };
-    let label = root.trim_start_matches('/').replace('/', ".");
+    // A section file of its own (`plugins run`) has the section at its root: name it.
+    let label = match root.trim_start_matches('/') {
+        "" => what.to_string(),
+        r => r.replace('/', "."),
+    };
     let mut problems = Vec::new();
     for e in validator.iter_errors(json) {
         let at = e.instance_path().as_str().to_string();
@@ -63,19 +67,19 @@ pub fn validate(
                     "see `hms-sys plugins list` for the plugin that serves {what} and its schema"
                 )
             }));
-            let Some(doc) = doc else {
+            let Some(source) = source else {
                 problems.push(p);
                 continue;
             };
-            p = p.at_pointer(doc, &pointer);
+            p = p.at_source(source, &pointer);
             // An unknown field is located at its own key.
             if let Some(l) = x.field.and_then(|f| {
-                doc.source.key_location(&format!(
+                source.key_location(&format!(
                     "{pointer}/{}",
                     f.replace('~', "~0").replace('/', "~1")
                 ))
             }) {
-                p.location = Some(format!("{}:{}:{}", doc.source.file(), l.line, l.column));
+                p.location = Some(format!("{}:{}:{}", source.file(), l.line, l.column));
             }
             problems.push(p);
         }

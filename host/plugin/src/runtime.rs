@@ -427,6 +427,22 @@ impl Plugin {
         }
     }
 
+    /// What the component imports (`wasi:cli/environment@0.2.6`, ...), sorted: the host
+    /// provides each (the sandbox decides what they can reach; see ARCHITECTURE.md).
+    pub fn imports(&self) -> Vec<String> {
+        let component = match &self.callee.pre {
+            Pre::Section(p) => p.instance_pre().component(),
+            Pre::Baseline(p) => p.instance_pre().component(),
+        };
+        let mut names: Vec<String> = component
+            .component_type()
+            .imports(&self.callee.engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// The `hms:sys` version the component exports.
     pub fn wit_version(&self) -> &str {
         &self.wit_version

@@ -14,6 +14,7 @@ mod model;
 mod names;
 mod plugin_ref;
 pub mod quantity;
+pub mod schema;
 mod source;
 mod validate;
 

@@ -194,8 +194,9 @@ impl MarkedEventReceiver for Builder {
 }
 
 impl Source {
-    /// Indexes `text`; a YAML syntax error is returned located.
-    pub(crate) fn build(text: &str, file: &str) -> Result<Source, SpecError> {
+    /// Indexes `text` (any YAML file, not only a spec: a plugin author's section file, say); a
+    /// YAML syntax error is returned located.
+    pub fn build(text: &str, file: &str) -> Result<Source, SpecError> {
         let mut b = Builder {
             index: HashMap::new(),
             stack: Vec::new(),

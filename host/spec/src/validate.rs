@@ -142,7 +142,12 @@ fn name(cx: &mut Ctx<'_>, raw: &raw::Spec) -> (String, &'static str) {
         (n, "/workload/image")
     } else {
         let msg = "the spec has no name: there is no `name:`, no `nodePool.name` and no workload name or image to take it from";
-        cx.at(Location::START, msg, Some("add a top-level `name:`".into()));
+        let hint = if raw.node_pool.is_some() {
+            "add `nodePool.name`, or a top-level `name:`"
+        } else {
+            "add a top-level `name:`"
+        };
+        cx.at(Location::START, msg, Some(hint.into()));
         return (String::new(), "");
     };
     // A name taken from a section: its plugin's schema may say more, but the envelope needs

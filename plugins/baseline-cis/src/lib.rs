@@ -24,6 +24,7 @@
 pub mod check;
 pub mod cis;
 pub mod controls;
+pub mod explain;
 pub mod model;
 pub mod pods;
 pub mod pss;
@@ -91,7 +92,11 @@ mod wit_glue {
                 section: "baseline".to_string(),
                 description: DESCRIPTION.to_string(),
                 emits: Vec::new(),
-                section_schema: section_schema().to_string(),
+                section_schema: hms_plugin_sdk::explain::annotate(
+                    section_schema(),
+                    super::explain::EXPLANATIONS,
+                )
+                .to_string(),
             }
         }
 

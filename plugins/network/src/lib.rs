@@ -1,6 +1,7 @@
 //! The bundled `network-policy` plugin: section `network` -> NetworkPolicies that fence the
 //! namespace (ingress from one CIDR, egress denied, optionally DNS allowed).
 
+mod explain;
 mod render;
 mod schema;
 
@@ -23,7 +24,10 @@ impl SectionPlugin for NetworkPlugin {
                 group: "networking.k8s.io",
                 kind: "NetworkPolicy",
             }],
-            section_schema: schema::section_schema(),
+            section_schema: hms_plugin_sdk::explain::annotate(
+                schema::section_schema(),
+                explain::EXPLANATIONS,
+            ),
         }
     }
 

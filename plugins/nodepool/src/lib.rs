@@ -4,6 +4,7 @@
 
 mod capi;
 mod defaults;
+mod explain;
 mod karpenter;
 mod render;
 mod schema;
@@ -30,7 +31,10 @@ impl SectionPlugin for NodePoolPlugin {
                 kind("karpenter.sh", "NodePool"),
                 kind("karpenter.k8s.aws", "EC2NodeClass"),
             ],
-            section_schema: schema::section_schema(),
+            section_schema: hms_plugin_sdk::explain::annotate(
+                schema::section_schema(),
+                explain::EXPLANATIONS,
+            ),
         }
     }
 

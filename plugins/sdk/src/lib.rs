@@ -5,6 +5,7 @@
 //! WIT bindings. Nothing here knows about wit-bindgen.
 
 pub mod diag;
+pub mod explain;
 mod glue;
 pub mod image;
 pub mod labels;
@@ -14,6 +15,7 @@ pub mod pointer;
 pub mod reader;
 
 pub use diag::{Diagnostic, Severity};
+pub use explain::Explanation;
 pub use labels::Labels;
 pub use plugin::{Ctx, KindRef, Output, PluginMeta, SectionPlugin, WIT_VERSION};
 pub use reader::Reader;

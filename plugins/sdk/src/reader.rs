@@ -27,7 +27,7 @@ impl Reader {
     /// `prefix` is the plugin's code prefix (`STORAGE`); errors get the code `<prefix>-SECTION`.
     pub fn new(prefix: &str) -> Self {
         Reader {
-            code: format!("{prefix}-SECTION"),
+            code: crate::explain::section_code(prefix),
             errors: Vec::new(),
         }
     }

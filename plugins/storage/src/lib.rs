@@ -2,6 +2,7 @@
 //! provider and the PersistentVolumeClaim the workload mounts.
 
 mod defaults;
+mod explain;
 mod providers;
 mod render;
 mod rules;
@@ -32,7 +33,10 @@ impl SectionPlugin for StoragePlugin {
                     kind: "PersistentVolumeClaim",
                 },
             ],
-            section_schema: schema::section_schema(),
+            section_schema: hms_plugin_sdk::explain::annotate(
+                schema::section_schema(),
+                explain::EXPLANATIONS,
+            ),
         }
     }
 

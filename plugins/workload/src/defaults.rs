@@ -89,8 +89,17 @@ pub fn apply(v: &mut Value, ctx: &Ctx) -> Vec<Diagnostic> {
             ));
             None
         }
-        // The storage section is there without a volume name: its schema says so.
-        _ => None,
+        (None, None) => {
+            errors.push(error(
+                "WORKLOAD-VOLUME",
+                "",
+                "the workload mounts the storage section's volume, but that section names no `volume.name`".into(),
+                "set `workload.volume` to the volume's name, or to `none`",
+            ));
+            None
+        }
+        // A volume named, and a storage section without a name to compare: trust the name.
+        (Some(v), None) => Some(v.to_string()),
     };
     let Some(volume) = volume else {
         return errors;

@@ -2,6 +2,7 @@
 //! ServiceAccount and a hardened Deployment that mounts the storage volume.
 
 mod defaults;
+mod explain;
 mod pod;
 mod render;
 mod schema;
@@ -27,7 +28,10 @@ impl SectionPlugin for WorkloadPlugin {
                 kind("", "ServiceAccount"),
                 kind("apps", "Deployment"),
             ],
-            section_schema: schema::section_schema(),
+            section_schema: hms_plugin_sdk::explain::annotate(
+                schema::section_schema(),
+                explain::EXPLANATIONS,
+            ),
         }
     }
 

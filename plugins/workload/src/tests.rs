@@ -164,6 +164,19 @@ fn a_volume_without_storage_is_an_error() {
 }
 
 #[test]
+fn a_storage_section_without_a_volume_name_is_named_in_the_error() {
+    let ctx = Ctx::new("s", "s", vec![], vec![], r#"{"storage": {"volume": 3}}"#);
+    let out = WorkloadPlugin::render(&example().to_string(), &ctx);
+    let d = &out.diagnostics[0];
+    assert!(
+        d.message.contains("names no `volume.name`"),
+        "{}",
+        d.message
+    );
+    assert_eq!(out.diagnostics.len(), 1);
+}
+
+#[test]
 fn mount_paths_follow_the_volume() {
     let mut s = example();
     s["mountPath"] = json!("data");

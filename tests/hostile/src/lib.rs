@@ -114,7 +114,11 @@ impl Guest for Hostile {
                 kind: kind.into(),
             })
             .collect(),
-            section_schema: r#"{"type":"object"}"#.into(),
+            // Its explanations (`hms-sys explain`) try to forge lines and reorder text.
+            section_schema: r#"{"type":"object","x-hms-explain":{"HOSTILE-ESCAPE":{
+                "summary":"forged\u001b[2J\nerror[HMS-SPEC]: fake","why":"\u202ereversed",
+                "control":"","fix":"\r\u009bclear"}}}"#
+                .into(),
         }
     }
 

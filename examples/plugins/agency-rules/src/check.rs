@@ -103,6 +103,28 @@ pub fn params_schema() -> Value {
                 "uniqueItems": true,
                 "items": {"type": "string", "minLength": 1}
             }
+        },
+        // What each finding code means, for `hms-sys explain CODE --spec SPEC`: an annotation
+        // keyword, ignored by validation (any plugin, in any language, can publish one).
+        "x-hms-explain": {
+            INPUT_CODE: {
+                "summary": "The agency's rules could not judge their input: the parameters or a manifest cannot be read.",
+                "why": "A rule that cannot read something cannot say it is compliant.",
+                "control": "",
+                "fix": "Correct the `agency-rules` entry's parameters in the spec's `baseline:`."
+            },
+            LABEL_CODE: {
+                "summary": "An object lacks a label the agency requires on every object (`requiredLabels`).",
+                "why": "The agency finds, bills and audits objects by these labels.",
+                "control": "NIST SP 800-53 CM-8 (system component inventory)",
+                "fix": "Have the plugin that renders the object add the label, or remove it from `requiredLabels`."
+            },
+            REGISTRY_CODE: {
+                "summary": "A container image comes from a registry the agency has not approved (`approvedRegistries`).",
+                "why": "Only images from approved registries are scanned and signed by the agency.",
+                "control": "NIST SP 800-53 CM-7(5) (authorized software), SA-12",
+                "fix": "Push the image to an approved registry and use that reference, or add the registry to `approvedRegistries`."
+            }
         }
     })
 }
