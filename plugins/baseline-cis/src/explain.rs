@@ -1,9 +1,11 @@
 //! What each finding code this baseline emits means (`hms-sys explain CODE`), published in its
-//! schema under `x-hms-explain` ([`hms_plugin_sdk::explain`]).
+//! schema under `x-hms-explain` ([`hms_plugin_sdk::explain`]). The `control` of each entry names
+//! the CIS or Pod Security Standards control only; the NIST SP 800-53 ids are appended from
+//! the one mapping, [`crate::controls::CONTROLS`], when the schema is built
+//! ([`annotated_schema`]).
 
 use hms_plugin_sdk::Explanation;
 
-const AC6: &str = "NIST SP 800-53 AC-6 (least privilege)";
 const FIX_POD: &str = "Set it in the pod template; with the bundled workload plugin this is already the default, so the finding comes from another plugin's object (its `object` names it).";
 
 /// A Pod Security Standards control that CIS section 5.2 also covers.
@@ -17,9 +19,31 @@ const fn pss(
         code,
         summary,
         why,
-        control: "CIS Kubernetes Benchmark 5.2 (Pod Security Standards, restricted); NIST SP 800-53 AC-6, CM-7",
+        control: "CIS Kubernetes Benchmark 5.2 (Pod Security Standards, restricted)",
         fix,
     }
+}
+
+/// `schema` with [`EXPLANATIONS`] under `x-hms-explain`, each `control` completed with the NIST
+/// SP 800-53 rev5 controls the finding supports, from [`crate::controls::CONTROLS`].
+pub fn annotated_schema(schema: serde_json::Value) -> serde_json::Value {
+    let mut schema = hms_plugin_sdk::explain::annotate(schema, EXPLANATIONS);
+    let all = schema
+        .get_mut(hms_plugin_sdk::explain::KEYWORD)
+        .and_then(serde_json::Value::as_object_mut);
+    for (code, entry) in all.into_iter().flatten() {
+        let Some(row) = crate::controls::control(code).filter(|r| !r.nist.is_empty()) else {
+            continue;
+        };
+        let ids: Vec<String> = row.nist.iter().map(|id| id.to_uppercase()).collect();
+        let nist = format!("NIST SP 800-53 rev5: {}", ids.join(", "));
+        let control = match entry["control"].as_str() {
+            Some("") | None => nist,
+            Some(cis) => format!("{cis}; {nist}"),
+        };
+        entry["control"] = control.into();
+    }
+    schema
 }
 
 /// Every code this baseline emits, explained (a host test checks none is missing).
@@ -35,21 +59,21 @@ pub const EXPLANATIONS: &[Explanation] = &[
         code: "CIS-5.1.5",
         summary: "A pod uses the namespace's `default` ServiceAccount.",
         why: "Every pod that uses `default` shares its permissions; a dedicated account per workload keeps grants narrow and auditable.",
-        control: "CIS Kubernetes Benchmark 5.1.5; NIST SP 800-53 AC-6, IA-2",
+        control: "CIS Kubernetes Benchmark 5.1.5",
         fix: "Give the pod its own ServiceAccount (the bundled workload plugin renders one named after the workload).",
     },
     Explanation {
         code: "CIS-5.1.6",
         summary: "A service-account token is mounted into pods that do not need to talk to the API server.",
         why: "A mounted token is a credential an attacker who gets into the container can use against the cluster.",
-        control: "CIS Kubernetes Benchmark 5.1.6; NIST SP 800-53 AC-6",
+        control: "CIS Kubernetes Benchmark 5.1.6",
         fix: "Set `automountServiceAccountToken: false` on the ServiceAccount or the pod spec.",
     },
     Explanation {
         code: "CIS-5.2.1",
         summary: "The namespace does not enforce a Pod Security Standard (`pod-security.kubernetes.io/enforce` label).",
         why: "Without an admission policy, anyone who can create pods in the namespace can create privileged ones, whatever this spec renders.",
-        control: "CIS Kubernetes Benchmark 5.2.1; NIST SP 800-53 CM-7",
+        control: "CIS Kubernetes Benchmark 5.2.1",
         fix: "Label the namespace `pod-security.kubernetes.io/enforce: restricted` (the bundled workload plugin does).",
     },
     pss(
@@ -128,14 +152,14 @@ pub const EXPLANATIONS: &[Explanation] = &[
         code: "CIS-5.3.2",
         summary: "A namespace has no NetworkPolicy.",
         why: "Without one, every pod in the cluster can reach every pod in the namespace, and its pods can reach anything.",
-        control: "CIS Kubernetes Benchmark 5.3.2; NIST SP 800-53 SC-7 (boundary protection)",
+        control: "CIS Kubernetes Benchmark 5.3.2",
         fix: "Add a `network` section (the bundled network-policy plugin fences the namespace).",
     },
     Explanation {
         code: "CIS-5.4.1",
         summary: "A container reads a Secret through an environment variable.",
         why: "Environment variables leak into logs, crash dumps and child processes; files can be permission-restricted and rotated.",
-        control: "CIS Kubernetes Benchmark 5.4.1; NIST SP 800-53 SC-28, IA-5",
+        control: "CIS Kubernetes Benchmark 5.4.1",
         fix: "Mount the Secret as a volume and read it from a file.",
     },
     pss(
@@ -148,35 +172,35 @@ pub const EXPLANATIONS: &[Explanation] = &[
         code: "CIS-5.7.4",
         summary: "An object is placed in the `default` namespace (or a `kube-*` namespace).",
         why: "Workloads in `default` mix with everything else and escape per-namespace policies; `kube-*` belongs to the control plane.",
-        control: "CIS Kubernetes Benchmark 5.7.4; NIST SP 800-53 AC-4",
+        control: "CIS Kubernetes Benchmark 5.7.4",
         fix: "Use the spec's own namespace (`namespace:`, which defaults to the spec's name).",
     },
     Explanation {
         code: "HMS-IMAGE-DIGEST",
         summary: "A container image is not pinned by a sha256 digest (a tag such as `:v1.0` can be moved).",
         why: "A tag can be re-pointed to other content; a digest guarantees the cluster runs exactly the image that was reviewed.",
-        control: "NIST SP 800-53 SI-7 (software, firmware and information integrity), CM-14",
+        control: "",
         fix: "Write the image as `repo:tag@sha256:<digest>` (`docker buildx imagetools inspect IMAGE` shows the digest).",
     },
     Explanation {
         code: "HMS-RESOURCES",
         summary: "A container has no CPU or memory requests and limits.",
         why: "Without limits one workload can starve its neighbours on a node; without requests the scheduler cannot place it well.",
-        control: "NIST SP 800-53 SC-6 (resource availability)",
+        control: "",
         fix: "Set `resources.requests` and `resources.limits` (the bundled workload plugin sets defaults: `workload.resources`).",
     },
     Explanation {
         code: "HMS-PROBES",
         summary: "A container has no readiness or liveness probe.",
         why: "Without probes Kubernetes sends traffic to pods that are not ready and never restarts a hung one; `status` cannot tell ready from running.",
-        control: "NIST SP 800-53 SC-5, SI-17 (fail-safe procedures)",
+        control: "",
         fix: "Add a `readinessProbe` and a `livenessProbe` to the container (the bundled workload plugin renders none: it cannot know what the image serves; a probe-aware workload plugin of your own can).",
     },
     Explanation {
         code: "HMS-RUN-AS-USER",
         summary: "A container sets no numeric `runAsUser` (or one below 10000).",
         why: "`runAsNonRoot` is only checked against the image's USER at start; an explicit high UID avoids colliding with host users.",
-        control: AC6,
+        control: "",
         fix: "Set `securityContext.runAsUser` to a UID of 10000 or more (the bundled workload plugin uses 10001).",
     },
     pss(

@@ -92,11 +92,7 @@ mod wit_glue {
                 section: "baseline".to_string(),
                 description: DESCRIPTION.to_string(),
                 emits: Vec::new(),
-                section_schema: hms_plugin_sdk::explain::annotate(
-                    section_schema(),
-                    super::explain::EXPLANATIONS,
-                )
-                .to_string(),
+                section_schema: super::explain::annotated_schema(section_schema()).to_string(),
             }
         }
 

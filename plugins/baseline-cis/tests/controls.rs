@@ -85,3 +85,28 @@ fn the_docs_list_every_row() {
         );
     }
 }
+
+/// `hms-sys explain` shows the same NIST controls as the findings: both come from `CONTROLS`.
+#[test]
+fn explanations_take_their_nist_controls_from_the_one_table() {
+    use hms_plugin_baseline_cis::{controls::CONTROLS, explain};
+    for e in explain::EXPLANATIONS {
+        assert!(
+            !e.control.contains("NIST"),
+            "{}: NIST ids belong in CONTROLS",
+            e.code
+        );
+    }
+    let schema = explain::annotated_schema(hms_plugin_baseline_cis::section_schema());
+    let all = &schema[hms_plugin_sdk::explain::KEYWORD];
+    for row in CONTROLS.iter().filter(|r| !r.nist.is_empty()) {
+        let control = all[row.code]["control"].as_str().unwrap_or_default();
+        for id in row.nist {
+            assert!(
+                control.contains(&id.to_uppercase()),
+                "{}: {control}",
+                row.code
+            );
+        }
+    }
+}
