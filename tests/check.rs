@@ -647,3 +647,24 @@ fn exceptions_need_justification_approver_and_expiry() {
         "{run:?}"
     );
 }
+
+/// The runtime is part of the profile: a FIPS profile refuses a node pool without FIPS, and
+/// says what it accepts.
+#[test]
+fn a_fips_profile_refuses_a_runtime_without_fips() {
+    let fips = "  baseline: cis-level-2\n";
+    let profile = "baseline:\n  - name: cis-level-2\n    runtimes: [fips-*]\n";
+    let text = crate::support::example_with(fips, "") + profile;
+    let (run, _) = crate::support::validate_text(&text);
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = text.replace("runtime: fips-ubuntu-22.04", "runtime: ubuntu-22.04");
+    let (run, _) = crate::support::validate_text(&text);
+    assert_eq!(run.code, 5, "{run:?}");
+    for needle in [
+        "error[HMS-RUNTIME]",
+        "the node pool's runtime `ubuntu-22.04` is not one this profile approves; it accepts fips-*",
+        "set `nodePool.runtime` to one of fips-*",
+    ] {
+        assert!(run.stderr.contains(needle), "missing {needle:?}\n{run:?}");
+    }
+}

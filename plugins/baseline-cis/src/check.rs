@@ -18,6 +18,21 @@ fn input_error(message: String, path: String, object: Option<ObjectRef>) -> Find
     }
 }
 
+/// [`check`], and the node pool's runtime in `spec` (the whole spec as JSON, `context.spec`)
+/// against the profile's `runtimes` ([`crate::runtime`]).
+pub fn check_spec(
+    manifests: &[String],
+    params: &str,
+    ctx_namespace: &str,
+    spec: &str,
+) -> Vec<Finding> {
+    let mut out = check(manifests, params, ctx_namespace);
+    if let (Ok(p), Ok(spec)) = (parse_params(params), serde_json::from_str::<Value>(spec)) {
+        out.extend(crate::runtime::check(&p, &spec));
+    }
+    out
+}
+
 /// Checks `manifests` (one JSON object each) against the baseline section `params`.
 /// `ctx_namespace` is where objects without a namespace go. Never panics on any input.
 pub fn check(manifests: &[String], params: &str, ctx_namespace: &str) -> Vec<Finding> {

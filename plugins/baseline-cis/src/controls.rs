@@ -255,6 +255,13 @@ pub const CONTROLS: &[Control] = &[
         &["ac-6", "ac-6.2"],
         "least privilege for a non-security function",
     ),
+    row(
+        "HMS-RUNTIME",
+        "",
+        "a node runtime the profile approves (FIPS 140 validated for a FIPS profile)",
+        &["sc-13", "cm-7"],
+        "cryptography by validated modules; only the node images the profile allows",
+    ),
 ];
 
 /// The mapping row of a finding code.

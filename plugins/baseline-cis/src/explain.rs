@@ -203,6 +203,13 @@ pub const EXPLANATIONS: &[Explanation] = &[
         control: "",
         fix: "Set `securityContext.runAsUser` to a UID of 10000 or more (the bundled workload plugin uses 10001).",
     },
+    Explanation {
+        code: "HMS-RUNTIME",
+        summary: "The node pool's runtime is not one the baseline's profile approves (`runtimes`, e.g. `[fips-*]`).",
+        why: "A FIPS profile promises that every node's cryptography runs in FIPS 140 validated modules; a node image without them breaks that promise for every workload on it.",
+        control: "",
+        fix: "Set `nodePool.runtime` to a runtime the profile lists (the message says which), or change the baseline entry's `runtimes`.",
+    },
     pss(
         "PSS-appArmorProfile",
         "An AppArmor profile other than `RuntimeDefault` or `Localhost` is set.",

@@ -28,6 +28,7 @@ pub mod explain;
 pub mod model;
 pub mod pods;
 pub mod pss;
+pub mod runtime;
 
 pub use check::check;
 pub use model::{Finding, ObjectRef, Params, Profile, Severity, parse_params, section_schema};
@@ -98,7 +99,7 @@ mod wit_glue {
 
         fn check(manifests: Vec<String>, params: String, ctx: wit::Context) -> wit::CheckOutput {
             wit::CheckOutput {
-                findings: check(&manifests, &params, &ctx.namespace)
+                findings: check::check_spec(&manifests, &params, &ctx.namespace, &ctx.spec)
                     .into_iter()
                     .map(Into::into)
                     .collect(),

@@ -130,11 +130,14 @@ impl Profile {
 }
 
 /// The baseline section after defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Params {
     pub profile: Profile,
     /// Only the Pod Security Standards checks, none of the other CIS or HMS checks.
     pub pod_security_only: bool,
+    /// The node runtimes this profile approves (`fips-*` matches every name with that prefix);
+    /// empty approves any ([`crate::runtime`]).
+    pub runtimes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +148,8 @@ struct RawParams {
     profile: Option<Profile>,
     #[serde(default)]
     pod_security_only: Option<bool>,
+    #[serde(default)]
+    runtimes: Option<Vec<String>>,
 }
 
 /// Parses the baseline section (`{"name":"cis-level-2","profile":...,"podSecurityOnly":...}`).
@@ -160,6 +165,7 @@ pub fn parse_params(text: &str) -> Result<Params, String> {
     Ok(Params {
         profile: raw.profile.unwrap_or_default(),
         pod_security_only: raw.pod_security_only.unwrap_or(false),
+        runtimes: raw.runtimes.unwrap_or_default(),
     })
 }
 
@@ -183,6 +189,12 @@ pub fn section_schema() -> Value {
                 "description": "Run only the Pod Security Standards checks.",
                 "type": "boolean",
                 "default": false
+            },
+            "runtimes": {
+                "description": "The node runtimes this profile approves, e.g. [fips-*] for FIPS 140 validated nodes only (a trailing * matches a prefix); the spec's nodePool.runtime must be one. Absent: any runtime.",
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "minItems": 1
             }
         }
     })
@@ -258,8 +270,13 @@ mod tests {
             parse_params(r#"{"name":"cis-level-2","profile":"baseline","podSecurityOnly":true}"#),
             Ok(Params {
                 profile: Profile::Baseline,
-                pod_security_only: true
+                pod_security_only: true,
+                runtimes: Vec::new(),
             })
+        );
+        assert_eq!(
+            parse_params(r#"{"name":"cis-level-2","runtimes":["fips-*"]}"#).map(|p| p.runtimes),
+            Ok(vec!["fips-*".to_string()])
         );
         for bad in [
             "",
