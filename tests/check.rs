@@ -668,3 +668,75 @@ fn a_fips_profile_refuses_a_runtime_without_fips() {
         assert!(run.stderr.contains(needle), "missing {needle:?}\n{run:?}");
     }
 }
+
+/// Manifests have no spec to hold exceptions: `--exceptions FILE` gives them, with the same
+/// matcher (accepted, expired, unused) and locations in that file.
+#[test]
+fn exceptions_for_manifests_come_from_a_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pod = dir.path().join("pod.yaml");
+    std::fs::write(
+        &pod,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: net, namespace: team}\nspec:\n  hostNetwork: true\n  containers: [{name: c, image: i}]\n",
+    )
+    .expect("write");
+    let pod = pod.to_str().expect("utf-8").to_string();
+    let run = hms(&["check", "--profile", "baseline", &pod]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(run.stdout.contains("CIS-5.2.5"), "{run:?}");
+    let file = dir.path().join("exceptions.yml");
+    let write = |expires: &str, extra: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                "exceptions:\n  - control: CIS-5.2.5\n    objects: [{{kind: Pod, name: net}}]\n    justification: the node agent needs the host network\n    ticket: SEC-7\n    expires: {expires}\n{extra}"
+            ),
+        )
+        .expect("write")
+    };
+    let ex = file.to_str().expect("utf-8").to_string();
+    write(
+        "2999-12-31",
+        "  - control: CIS-5.2.2\n    justification: x\n    ticket: SEC-8\n    expires: 2999-12-31\n",
+    );
+    let run = hms(&["check", "--profile", "baseline", "--exceptions", &ex, &pod]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("accepted by exception exceptions[0]"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("{ex}:7:14: warning[HMS-EXCEPTION-UNUSED]")),
+        "{run:?}"
+    );
+    write("2020-01-01", "");
+    let run = hms(&["check", "--profile", "baseline", "--exceptions", &ex, &pod]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "exception exceptions[0] at {ex}:2:14 expired on 2020-01-01"
+        )),
+        "{run:?}"
+    );
+    // A bad file is a located error; a spec holds its own exceptions.
+    std::fs::write(
+        &file,
+        "exceptions:\n  - control: CIS-5.2.5\n    justification: x\n    expires: 2999-12-31\n",
+    )
+    .expect("write");
+    let run = hms(&["check", "--exceptions", &ex, &pod]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("names neither an `approver` nor a `ticket`"),
+        "{run:?}"
+    );
+    let run = hms(&[
+        "check",
+        "--exceptions",
+        &ex,
+        example().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+}

@@ -40,6 +40,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = CheckFormat::Text)]
     pub output: CheckFormat,
+    /// Accepted risks for manifests: a file with `exceptions:` as a spec writes them (a spec
+    /// holds its own, so this is for manifests only).
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
     #[command(flatten)]
     pub plugins: PluginArgs,
 }
@@ -87,6 +91,17 @@ pub fn run(
     };
     let (rendered, input) = match spec {
         Some(spec) => {
+            if args.exceptions.is_some() {
+                let p = Problem::error(
+                    "HMS-USAGE",
+                    format!(
+                        "--exceptions does not apply to a spec: {} holds its own `exceptions:`",
+                        spec.display()
+                    ),
+                )
+                .hint("write the exceptions in the spec (docs/spec.md)");
+                return Ok(cli::report(err, &[p], style, exit::USAGE));
+            }
             if args.profile.is_some() {
                 let p = Problem::error(
                     "HMS-USAGE",
@@ -124,6 +139,13 @@ pub fn run(
                 Ok(m) => m,
                 Err(problems) => return Ok(cli::report(err, &problems, style, exit::SPEC)),
             };
+            let exceptions = match args.exceptions.as_deref().map(hms_spec::load_exceptions) {
+                None => None,
+                Some(Ok(x)) => Some(x),
+                Some(Err(e)) => {
+                    return Ok(cli::report(err, &Problem::from_spec(&e), style, exit::SPEC));
+                }
+            };
             let set = match cli::load_plugins(&args.plugins, None, std::path::Path::new(".")) {
                 Ok(set) => set,
                 Err((problems, code)) => return Ok(cli::report(err, &problems, style, code)),
@@ -139,9 +161,21 @@ pub fn run(
                 spec_json: serde_json::json!({}),
                 ..Rendered::default()
             };
-            if let Err(f) = pipeline::check_objects(&baselines, &set, &mut rendered) {
+            let accepted = exceptions
+                .as_ref()
+                .map(|(list, source)| crate::exceptions::Exceptions { list, source });
+            if let Err(f) = pipeline::check_objects(&baselines, &set, accepted, &mut rendered) {
                 return Ok(failed(&f, style, err));
             }
+            // The host's own notes (an exception that matched nothing) go to stderr; the
+            // baselines' findings are this command's result, on stdout.
+            let host: Vec<Problem> = rendered
+                .notes
+                .iter()
+                .filter(|p| p.plugin.is_none())
+                .cloned()
+                .collect();
+            cli::report(err, &host, style, exit::OK);
             input.locate(&mut rendered.findings);
             (rendered, Some(input))
         }

@@ -5,15 +5,33 @@
 //! matches only an expired exception refuses again, naming the exception and its expiry; an
 //! exception that matches no finding is a warning.
 
-use hms_spec::{Document, Exception};
+use hms_spec::{Document, Exception, Source};
 
 use crate::findings::{Excepted, Finding};
 use crate::problem::Problem;
 
-/// Applies the spec's exceptions to `findings` as of `today` (`YYYY-MM-DD`); returns the
-/// warnings about exceptions that matched nothing.
-pub fn apply(doc: &Document, findings: &mut [Finding], today: &str) -> Vec<Problem> {
-    let exceptions = &doc.spec.exceptions;
+/// Exceptions and the file they were written in: a spec's, or the file `hms-sys check
+/// --exceptions FILE` names for manifests.
+#[derive(Clone, Copy)]
+pub struct Exceptions<'a> {
+    pub list: &'a [Exception],
+    pub source: &'a Source,
+}
+
+impl<'a> Exceptions<'a> {
+    /// The spec's own `exceptions:`.
+    pub fn of(doc: &'a Document) -> Self {
+        Exceptions {
+            list: &doc.spec.exceptions,
+            source: &doc.source,
+        }
+    }
+}
+
+/// Applies the exceptions to `findings` as of `today` (`YYYY-MM-DD`); returns the warnings
+/// about exceptions that matched nothing.
+pub fn apply(ex: Exceptions<'_>, findings: &mut [Finding], today: &str) -> Vec<Problem> {
+    let exceptions = ex.list;
     let mut used = vec![false; exceptions.len()];
     for f in findings.iter_mut() {
         if f.severity != hms_plugin::Severity::Error {
@@ -28,7 +46,7 @@ pub fn apply(doc: &Document, findings: &mut [Finding], today: &str) -> Vec<Probl
             if e.expires.as_str() >= today {
                 f.excepted = Some(Excepted {
                     exception: named(e),
-                    location: where_(doc, e),
+                    location: where_(ex.source, e),
                     justification: e.justification.clone(),
                     approver: e.approver.clone(),
                     ticket: e.ticket.clone(),
@@ -43,7 +61,7 @@ pub fn apply(doc: &Document, findings: &mut [Finding], today: &str) -> Vec<Probl
             f.message.push_str(&format!(
                 " (exception {} at {} expired on {}: it no longer accepts this finding)",
                 named(e),
-                where_(doc, e),
+                where_(ex.source, e),
                 e.expires
             ));
         }
@@ -61,7 +79,7 @@ pub fn apply(doc: &Document, findings: &mut [Finding], today: &str) -> Vec<Probl
                     e.control
                 ),
             )
-            .at_pointer(doc, &format!("{}/control", e.pointer))
+            .at_source(ex.source, &format!("{}/control", e.pointer))
             .hint("remove it, or correct its control id or objects");
             p.severity = hms_plugin::Severity::Warning;
             p
@@ -76,9 +94,9 @@ fn named(e: &Exception) -> String {
 }
 
 /// Where the exception was written: its `control` line.
-fn where_(doc: &Document, e: &Exception) -> String {
-    let l = doc.source.locate_pointer(&format!("{}/control", e.pointer));
-    format!("{}:{}:{}", doc.source.file(), l.line, l.column)
+fn where_(source: &Source, e: &Exception) -> String {
+    let l = source.locate_pointer(&format!("{}/control", e.pointer));
+    format!("{}:{}:{}", source.file(), l.line, l.column)
 }
 
 /// Whether an exception covers a finding: its control glob matches the finding's control id,

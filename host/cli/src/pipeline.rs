@@ -215,7 +215,16 @@ pub fn render_report(doc: &Document, plugins: &Plugins) -> Result<Rendered, Fail
     out.objects
         .sort_by_key(|o| kinds::rank(&o.id.group, &o.id.kind));
     let list = baselines_to_run(doc, plugins);
-    gate(Some(doc), &list, plugins, &ctx, Some(&caps), &mut out)?;
+    let exceptions = Some(crate::exceptions::Exceptions::of(doc));
+    gate(
+        Some(doc),
+        exceptions,
+        &list,
+        plugins,
+        &ctx,
+        Some(&caps),
+        &mut out,
+    )?;
     Ok(out)
 }
 
@@ -225,6 +234,7 @@ pub fn render_report(doc: &Document, plugins: &Plugins) -> Result<Rendered, Fail
 pub fn check_objects(
     baselines: &[BaselineRun],
     plugins: &Plugins,
+    exceptions: Option<crate::exceptions::Exceptions<'_>>,
     out: &mut Rendered,
 ) -> Result<(), Failure> {
     let ctx = Context {
@@ -234,7 +244,7 @@ pub fn check_objects(
         common_labels: Vec::new(),
         spec: out.spec_json.to_string(),
     };
-    gate(None, baselines, plugins, &ctx, None, out)
+    gate(None, exceptions, baselines, plugins, &ctx, None, out)
 }
 
 fn plugin_use(section: Section, plugin: &Plugin, plugins: &Plugins) -> PluginUse {
@@ -319,6 +329,7 @@ pub fn extra_baselines(plugins: &Plugins) -> Vec<BaselineRun> {
 /// not taken: the objects are judged as given.
 fn gate(
     doc: Option<&Document>,
+    exceptions: Option<crate::exceptions::Exceptions<'_>>,
     list: &[BaselineRun],
     plugins: &Plugins,
     ctx: &Context,
@@ -397,8 +408,8 @@ fn gate(
             }));
         }
     }
-    if let Some(doc) = doc {
-        let unused = crate::exceptions::apply(doc, &mut findings, &crate::exceptions::today());
+    if let Some(ex) = exceptions {
+        let unused = crate::exceptions::apply(ex, &mut findings, &crate::exceptions::today());
         out.notes.extend(unused);
     }
     out.notes.extend(

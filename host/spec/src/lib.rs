@@ -140,6 +140,27 @@ impl Spec {
 /// Only a regular file (or a symlink to one) of at most [`MAX_SPEC_BYTES`] is read, and it must
 /// be UTF-8 (a leading byte-order mark is allowed); see [`read_regular_file`].
 pub fn load(path: &Path) -> Result<Document, SpecErrors> {
+    let text = read_text(path)?;
+    parse(&text, &path.display().to_string())
+}
+
+/// Reads a file of exceptions for `hms-sys check` over manifests, which have no spec to hold
+/// them: `exceptions:` exactly as in a spec (a spec file itself will do; its other fields are
+/// checked for spelling only). Returns them with the file's position index.
+pub fn load_exceptions(path: &Path) -> Result<(Vec<Exception>, Source), SpecErrors> {
+    let text = read_text(path)?;
+    let file = path.display().to_string();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let source = Source::build(text, &file).map_err(SpecErrors::one)?;
+    let raw: model::raw::Spec =
+        serde_yaml_ng::from_str(text).map_err(|e| SpecErrors::one(serde_error(&e, &source)))?;
+    let list = validate::exceptions_only(&raw, &source).map_err(SpecErrors)?;
+    Ok((list, source))
+}
+
+/// A spec-like file as UTF-8 text: a regular file of at most [`MAX_SPEC_BYTES`] (see
+/// [`read_regular_file`]); errors located where the bad byte is.
+fn read_text(path: &Path) -> Result<String, SpecErrors> {
     let file = path.display().to_string();
     let error = |location: Location, message: String, hint: String| {
         SpecErrors::one(SpecError {
@@ -172,7 +193,7 @@ pub fn load(path: &Path) -> Result<Document, SpecErrors> {
             "save the file as UTF-8 (not UTF-16 or Latin-1)".into(),
         )
     })?;
-    parse(&text, &file)
+    Ok(text)
 }
 
 /// Parses spec `text` and checks its envelope (name, namespace, which sections exist,

@@ -370,6 +370,27 @@ fn grants(cx: &mut Ctx<'_>, raw: &raw::Spec) -> Vec<Grant> {
     out
 }
 
+/// The `exceptions:` of a file that holds only them (`hms-sys check --exceptions FILE`).
+pub(crate) fn exceptions_only(
+    raw: &raw::Spec,
+    src: &Source,
+) -> Result<Vec<crate::model::Exception>, Vec<SpecError>> {
+    let mut cx = Ctx::new(src);
+    if raw.exceptions.as_ref().is_none_or(Vec::is_empty) {
+        cx.at(
+            Location::START,
+            "the file lists no `exceptions:`",
+            Some("write `exceptions:` and a list of entries, as in a spec (docs/spec.md)".into()),
+        );
+    }
+    let list = exceptions(&mut cx, raw);
+    if cx.errors.is_empty() {
+        Ok(list)
+    } else {
+        Err(cx.errors)
+    }
+}
+
 /// `exceptions:`: each needs a control, a justification, an approver or a ticket, and an expiry
 /// date (`YYYY-MM-DD`).
 fn exceptions(cx: &mut Ctx<'_>, raw: &raw::Spec) -> Vec<crate::model::Exception> {
