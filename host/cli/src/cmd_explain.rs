@@ -85,7 +85,7 @@ pub fn run(
     for l in set.iter() {
         let m = l.plugin.metadata();
         let source = format!("plugin {} {} ({})", m.name, m.version, l.origin);
-        if let Some(Value::Object(list)) = m.section_schema.get(KEYWORD) {
+        if let Some(Value::Object(list)) = m.section_schema.value().get(KEYWORD) {
             for (code, e) in list {
                 let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
                 entries.push(Entry {

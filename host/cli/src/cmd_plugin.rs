@@ -146,7 +146,7 @@ pub fn inspect(
         "emits": m.emits.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
         "sectionAllows": allowed,
         "imports": p.imports(),
-        "schema": m.section_schema,
+        "schema": m.section_schema.value(),
     });
     if args.output == InspectFormat::Json {
         writeln!(out, "{}", serde_json::to_string_pretty(&view)?)?;
@@ -202,7 +202,7 @@ pub fn inspect(
     writeln!(
         out,
         "schema:\n{}",
-        serde_json::to_string_pretty(&m.section_schema)?
+        serde_json::to_string_pretty(m.section_schema.value())?
     )?;
     Ok(exit::OK)
 }

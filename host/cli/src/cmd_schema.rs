@@ -40,14 +40,17 @@ pub fn run(
     };
     let sections: Vec<(Section, serde_json::Value)> = Section::RENDERED
         .into_iter()
-        .filter_map(|s| Some((s, set.get(s)?.metadata().section_schema.clone())))
+        .filter_map(|s| Some((s, set.get(s)?.metadata().section_schema.value().clone())))
         .collect();
     let baselines: Vec<(String, serde_json::Value)> = set
         .baseline_names()
         .into_iter()
         .filter_map(|name| {
             let l = set.baseline(name)?;
-            Some((name.to_string(), l.plugin.metadata().section_schema.clone()))
+            Some((
+                name.to_string(),
+                l.plugin.metadata().section_schema.value().clone(),
+            ))
         })
         .collect();
     let schema = hms_spec::schema::json_schema(&sections, &baselines);

@@ -27,7 +27,7 @@ pub fn validate(
     plugin: &Plugin,
     json: &Value,
 ) -> Vec<Problem> {
-    let schema = &plugin.metadata().section_schema;
+    let schema = plugin.metadata().section_schema.value();
     let validator = match validator(schema) {
         Ok(v) => v,
         Err(e) => {

@@ -12,7 +12,8 @@ use crate::bindings::wit;
 use crate::error::{Cause, PluginError};
 use crate::runtime::{Callee, Limits, Pre, TICK};
 use crate::types::{
-    CheckOutput, Context, Diagnostic, KindRef, Metadata, ObjectRef, RenderOutput, Severity,
+    CheckOutput, Context, Diagnostic, KindRef, Metadata, ObjectRef, RenderOutput, SectionSchema,
+    Severity,
 };
 
 /// How much of a plugin's stderr is kept for error messages.
@@ -272,8 +273,9 @@ pub(crate) fn metadata(callee: &Callee) -> Result<RawMetadata, PluginError> {
 }
 
 /// Checks what a plugin says about itself. Every check runs on fresh and on cached metadata
-/// alike, except `schema_checked`: whether this host already compiled the section schema as a
-/// JSON Schema (true only for metadata this host version cached after doing so).
+/// alike, except `schema_checked`: whether this host already parsed the section schema and
+/// compiled it as a JSON Schema (true only for metadata this host version cached after doing
+/// so); then the schema is parsed when first used ([`SectionSchema`]).
 pub(crate) fn validate_metadata(
     callee: &Callee,
     raw: &RawMetadata,
@@ -305,13 +307,18 @@ pub(crate) fn validate_metadata(
     if !is_dns_label(&raw.name) {
         return Err(fail(format!("name {:?} is not a DNS-1123 label", raw.name)));
     }
-    let schema: serde_json::Value = serde_json::from_str(&raw.section_schema)
-        .map_err(|e| fail(format!("section-schema is not JSON: {e}")))?;
-    if !schema_checked && let Err(e) = jsonschema::validator_for(&schema) {
-        return Err(fail(format!(
-            "section-schema is not a valid JSON Schema: {e}"
-        )));
-    }
+    let schema = if schema_checked {
+        SectionSchema::recorded(raw.section_schema.clone())
+    } else {
+        let value: serde_json::Value = serde_json::from_str(&raw.section_schema)
+            .map_err(|e| fail(format!("section-schema is not JSON: {e}")))?;
+        if let Err(e) = jsonschema::validator_for(&value) {
+            return Err(fail(format!(
+                "section-schema is not a valid JSON Schema: {e}"
+            )));
+        }
+        SectionSchema::parsed(raw.section_schema.clone(), value)
+    };
     Ok(Metadata {
         name: raw.name.clone(),
         version: raw.version.clone(),

@@ -16,7 +16,8 @@ pub use cache::Cache;
 pub use error::{Cause, PluginError};
 pub use runtime::{Limits, Plugin, PluginSource, Runtime, World, digest_of};
 pub use types::{
-    CheckOutput, Context, Diagnostic, KindRef, Metadata, ObjectRef, RenderOutput, Severity,
+    CheckOutput, Context, Diagnostic, KindRef, Metadata, ObjectRef, RenderOutput, SectionSchema,
+    Severity,
 };
 
 /// The versions of the `hms:sys` WIT package this host accepts: any 0.1.x.
