@@ -13,7 +13,6 @@ pub mod interrupt;
 mod ops;
 pub mod plan;
 mod prune;
-mod readiness;
 pub mod status;
 
 use std::fmt;
@@ -25,7 +24,7 @@ pub use conflict::Conflict;
 pub use interrupt::Interrupt;
 pub use ops::{Action, ApplyOptions, ObjectResult, Report, apply};
 pub use plan::{Change, PlanEntry, plan};
-pub use status::{Line, State, StatusInfo, status};
+pub use status::{Line, Observed, SectionInfo, State, StatusInfo, observe};
 
 /// The field manager of every server-side apply.
 pub const FIELD_MANAGER: &str = "hms-sys";

@@ -1,51 +1,82 @@
-//! `status`: the four lines of a spec, computed from the live cluster by kstatus rules.
+//! `status`: what the cluster has of a spec's objects, and the generic readiness of a
+//! section. The lines themselves are judged by the plugin that rendered each section (the CLI
+//! calls it); this crate applies the generic kstatus rules (`hms_plugin_sdk::kstatus`) when a
+//! plugin does not judge its section, and to every object under `apply --wait`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, Node, PersistentVolumeClaim};
-use k8s_openapi::api::networking::v1::NetworkPolicy;
+use hms_plugin_sdk::kstatus::{self, Readiness};
+use k8s_openapi::api::core::v1::{ConfigMap, Node};
 use kube::Client;
 use kube::api::{Api, ListParams};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::Error;
 use crate::applyset::{self, ANN_STATUS, LABEL_ID, LABEL_SPEC};
-use crate::client::retry;
-pub use crate::readiness::{nodes_line, policy_line, volume_line, workload_line};
+use crate::client::{Kinds, api_for, retry};
+use crate::{Error, ObjectRef};
 
 /// What status needs to know about a spec; stored on the parent at apply time.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct StatusInfo {
+    /// The layout of this record; 2 since plugins judge their sections.
+    pub version: u32,
     pub namespace: String,
+    pub spec_name: String,
+    /// The spec as written, as JSON: the plugins' `context.spec`; each section is in it as
+    /// written, as `render` got it.
+    pub spec: Value,
+    pub common_labels: BTreeMap<String, String>,
     /// The label(s) the node pool's backend puts on its nodes.
     pub node_selector: BTreeMap<String, String>,
-    pub nodes_desired: u32,
-    pub pvc: Option<String>,
-    pub mount_path: Option<String>,
-    pub policy: Option<String>,
-    pub deployment: Option<String>,
-    pub replicas: u32,
-    /// The (encrypted) StorageClass the claim must be on.
-    pub storage_class: Option<String>,
-    /// The NetworkPolicy's rendered spec: the live one must contain all of it.
-    pub policy_spec: Option<Value>,
-    /// The node pool's own object (MachineDeployment, Karpenter NodePool), for its kstatus.
-    pub pool: Option<PoolRef>,
+    /// Each rendered section, in order, with its plugin and its objects.
+    pub sections: Vec<SectionInfo>,
 }
 
-/// The object a node-pool backend reconciles: `apiVersion`, `kind`, `name` (in the spec
-/// namespace unless cluster-scoped, as a Karpenter NodePool is).
+/// The layout [`StatusInfo`] is written in.
+pub const STATUS_VERSION: u32 = 2;
+
+/// One section of an applied spec.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct PoolRef {
-    pub api_version: String,
-    pub kind: String,
-    pub name: String,
-    pub namespaced: bool,
+pub struct SectionInfo {
+    /// `nodePool`, `storage`, ...
+    pub section: String,
+    /// The plugin that rendered it: its name and `sha256:` digest.
+    pub plugin: String,
+    pub digest: String,
+    /// Whether the plugin is bundled with hms-sys (found again by name).
+    pub bundled: bool,
+    /// `apiVersion`, `kind`, namespace (empty when cluster-scoped) and name of each object.
+    pub objects: Vec<[String; 4]>,
+}
+
+impl SectionInfo {
+    /// The references of its objects.
+    pub fn refs(&self) -> impl Iterator<Item = ObjectRef> + '_ {
+        self.objects.iter().map(|[api_version, kind, namespace, name]| {
+            let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+            ObjectRef {
+                group: group.to_string(),
+                version: version.to_string(),
+                kind: kind.clone(),
+                namespace: namespace.clone(),
+                name: name.clone(),
+            }
+        })
+    }
+}
+
+/// The cluster's view of an applied spec: every object of every section (`None`: not found)
+/// and the nodes carrying the node pool's labels.
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    pub info: StatusInfo,
+    /// Per section of `info.sections`, its objects in order.
+    pub objects: Vec<Vec<(ObjectRef, Option<Value>)>>,
+    pub nodes: Vec<Value>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -56,10 +87,12 @@ pub enum State {
     Failed,
 }
 
-/// One status line: `✔ Node pool created (10/10 ready)`, or `…`/`✗` with the reason.
+/// One status line: `✔ Node pool created (10/10 ready)`, or `…`/`✗` with the reason. The
+/// text and reason may come from a plugin: whoever prints them escapes them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Line {
-    pub item: &'static str,
+    /// The section.
+    pub item: String,
     pub state: State,
     pub text: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,14 +100,9 @@ pub struct Line {
 }
 
 impl Line {
-    pub(crate) fn new(
-        item: &'static str,
-        state: State,
-        text: String,
-        reason: Option<String>,
-    ) -> Line {
+    pub fn new(item: &str, state: State, text: String, reason: Option<String>) -> Line {
         Line {
-            item,
+            item: item.to_string(),
             state,
             text,
             reason,
@@ -97,18 +125,99 @@ impl fmt::Display for Line {
     }
 }
 
-/// The status of spec `name` (its parent is looked up in `namespace`, else anywhere).
-pub async fn status(
+/// The generic line of a section whose plugin does not judge it: every object of the section
+/// by kstatus (`hms_plugin_sdk::kstatus`). `why` says why the generic rules apply.
+pub fn generic_line(
+    section: &str,
+    objects: &[(ObjectRef, Option<Value>)],
+    why: &str,
+) -> Line {
+    let n = objects.len();
+    let pending: Vec<(&ObjectRef, Readiness)> = objects
+        .iter()
+        .map(|(r, live)| (r, object_readiness(r, live.as_ref())))
+        .filter(|(_, r)| !r.is_ready())
+        .collect();
+    let s = if n == 1 { "" } else { "s" };
+    let text = format!("{section}: {}/{n} object{s} ready ({why})", n - pending.len());
+    let Some((first, readiness)) = pending.first() else {
+        return Line::new(section, State::Ready, text, None);
+    };
+    let failed = pending
+        .iter()
+        .any(|(_, r)| matches!(r, Readiness::Failed(_)));
+    let (Readiness::InProgress(why) | Readiness::Failed(why)) = readiness else {
+        unreachable!("only objects not ready are pending")
+    };
+    let more = match pending.len() {
+        1 => String::new(),
+        k => format!(" (and {} more)", k - 1),
+    };
+    let state = if failed { State::Failed } else { State::InProgress };
+    Line::new(section, state, text, Some(format!("{first}: {why}{more}")))
+}
+
+/// kstatus readiness of one object; one that does not exist has failed.
+pub fn object_readiness(r: &ObjectRef, live: Option<&Value>) -> Readiness {
+    match live {
+        Some(v) => kstatus::readiness(&r.kind, v),
+        None => Readiness::Failed("not found".to_string()),
+    }
+}
+
+/// Every object of `observed` that kstatus does not call ready, with the reason: what
+/// `apply --wait` waits for beside the lines.
+pub fn pending_objects(observed: &Observed) -> Vec<String> {
+    observed
+        .objects
+        .iter()
+        .flatten()
+        .filter_map(|(r, live)| match object_readiness(r, live.as_ref()) {
+            Readiness::Ready => None,
+            Readiness::InProgress(why) | Readiness::Failed(why) => Some(format!("{r}: {why}")),
+        })
+        .collect()
+}
+
+/// Reads spec `name`'s status record (its parent is looked up in `namespace`, else anywhere)
+/// and every object it lists, and the nodes of its node pool.
+pub async fn observe(
     client: &Client,
     name: &str,
     namespace: Option<&str>,
-) -> Result<Vec<Line>, Error> {
+) -> Result<Observed, Error> {
     let info = find_info(client, name, namespace).await?;
-    let ns = info.namespace.as_str();
-    let mut lines = Vec::new();
-    if info.nodes_desired > 0 && info.node_selector.is_empty() {
-        lines.push(crate::readiness::unlabelled_pool(info.nodes_desired));
-    } else if info.nodes_desired > 0 || !info.node_selector.is_empty() {
+    if info.version != STATUS_VERSION {
+        return Err(Error::Invalid(format!(
+            "spec {name} was applied by an older hms-sys, whose status record this one does \
+             not read; apply it again with this version"
+        )));
+    }
+    let refs: Vec<Vec<ObjectRef>> = info.sections.iter().map(|s| s.refs().collect()).collect();
+    let group_kinds: BTreeSet<String> = crate::client::group_kinds(refs.iter().flatten());
+    let kinds = Kinds::discover(client, &group_kinds).await?;
+    let mut objects = Vec::with_capacity(refs.len());
+    for section in refs {
+        let mut live = Vec::with_capacity(section.len());
+        for r in section {
+            let value = match kinds.resolve(&r) {
+                Ok((ar, caps)) => {
+                    let api = api_for(client, &ar, &caps, &r.namespace);
+                    let what = r.to_string();
+                    retry(&what, || api.get_opt(&r.name))
+                        .await?
+                        .and_then(|o| serde_json::to_value(o).ok())
+                }
+                // The cluster no longer serves the kind (its CRD is gone): not found.
+                Err(Error::UnknownKind(_)) => None,
+                Err(e) => return Err(e),
+            };
+            live.push((r, value));
+        }
+        objects.push(live);
+    }
+    let mut nodes = Vec::new();
+    if !info.node_selector.is_empty() {
         let selector: Vec<String> = info
             .node_selector
             .iter()
@@ -116,78 +225,18 @@ pub async fn status(
             .collect();
         let lp = ListParams::default().labels(&selector.join(","));
         let api: Api<Node> = Api::all(client.clone());
-        let nodes = retry("list nodes", || api.list(&lp)).await?;
-        let nodes: Vec<Value> = nodes
+        let list = retry("list nodes", || api.list(&lp)).await?;
+        nodes = list
             .items
             .iter()
             .filter_map(|n| serde_json::to_value(n).ok())
             .collect();
-        let pool = match &info.pool {
-            Some(r) => Some((r, get_pool(client, ns, r).await?)),
-            None => None,
-        };
-        let pool = pool
-            .as_ref()
-            .map(|(r, live)| (r.kind.as_str(), r.name.as_str(), live.as_ref()));
-        lines.push(nodes_line(info.nodes_desired, &nodes, pool));
     }
-    let deployment = match &info.deployment {
-        Some(d) => get::<Deployment>(client, ns, d).await?,
-        None => None,
-    };
-    if let Some(pvc) = &info.pvc {
-        let live = get::<PersistentVolumeClaim>(client, ns, pvc).await?;
-        lines.push(volume_line(
-            pvc,
-            info.mount_path.as_deref(),
-            info.storage_class.as_deref(),
-            live.as_ref(),
-            deployment.as_ref(),
-        ));
-    }
-    if let Some(policy) = &info.policy {
-        let live = get::<NetworkPolicy>(client, ns, policy).await?;
-        lines.push(policy_line(
-            policy,
-            info.policy_spec.as_ref(),
-            live.as_ref(),
-        ));
-    }
-    if let Some(d) = &info.deployment {
-        lines.push(workload_line(d, info.replicas, deployment.as_ref()));
-    }
-    Ok(lines)
-}
-
-/// The pool object, if it exists (any kind: resolved by its apiVersion and kind).
-async fn get_pool(client: &Client, ns: &str, r: &PoolRef) -> Result<Option<Value>, Error> {
-    let (group, version) = r
-        .api_version
-        .rsplit_once('/')
-        .unwrap_or(("", &r.api_version));
-    let gvk = kube::core::GroupVersionKind::gvk(group, version, &r.kind);
-    let ar = kube::discovery::ApiResource::from_gvk(&gvk);
-    let api: Api<kube::api::DynamicObject> = if r.namespaced {
-        Api::namespaced_with(client.clone(), ns, &ar)
-    } else {
-        Api::all_with(client.clone(), &ar)
-    };
-    let what = format!("{} {}", r.kind, r.name);
-    let live = retry(&what, || api.get_opt(&r.name)).await?;
-    Ok(live.and_then(|o| serde_json::to_value(o).ok()))
-}
-
-async fn get<K>(client: &Client, ns: &str, name: &str) -> Result<Option<Value>, Error>
-where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + Serialize
-        + fmt::Debug,
-{
-    let api: Api<K> = Api::namespaced(client.clone(), ns);
-    let live = retry(name, || api.get_opt(name)).await?;
-    Ok(live.and_then(|o| serde_json::to_value(o).ok()))
+    Ok(Observed {
+        info,
+        objects,
+        nodes,
+    })
 }
 
 async fn find_info(

@@ -13,8 +13,10 @@ use serde_json::Value;
 
 use crate::exit;
 use crate::kinds;
+use crate::judge::Judges;
 use crate::live;
-use crate::pipeline::Rendered;
+use crate::pipeline::{self, Rendered};
+use crate::plugins::Origin;
 use crate::problem::Problem;
 
 /// Which cluster, as kubectl finds it.
@@ -89,81 +91,56 @@ pub fn desired(rendered: &Rendered) -> anyhow::Result<(Set, Vec<Desired>)> {
         spec: rendered.spec_name.clone(),
         namespace: rendered.namespace.clone(),
         tooling: format!("hms-sys/{}", env!("CARGO_PKG_VERSION")),
-        status: status_info(&rendered.namespace, &rendered.spec_json, rendered),
+        status: status_info(rendered),
     };
     Ok((set, objects))
 }
 
-/// What `status` needs, read from the spec and the rendered objects.
-pub fn status_info(namespace: &str, spec: &Value, rendered: &Rendered) -> StatusInfo {
-    let find = |kind: &str| rendered.objects.iter().find(|o| o.id.kind == kind);
-    let deployment = find("Deployment").map(|o| &o.value);
-    let pvc = find("PersistentVolumeClaim").map(|o| o.id.name.clone());
-    let pod = deployment.and_then(|d| d.pointer("/spec/template/spec"));
-    // The node pool plugin's own node labels (not the workload's copy: a spec may have none).
-    let node_selector = rendered.node_selector.iter().cloned().collect();
-    let pvc_object = find("PersistentVolumeClaim").map(|o| &o.value);
-    let mount_path = pvc.as_deref().and_then(|claim| mount_of(pod?, claim));
-    let count = |p: &str| {
-        spec.pointer(p)
-            .and_then(Value::as_u64)
-            .and_then(|n| u32::try_from(n).ok())
-    };
-    StatusInfo {
-        namespace: namespace.to_string(),
-        node_selector,
-        nodes_desired: count("/nodePool/count").unwrap_or(0),
-        pvc,
-        mount_path,
-        policy: find("NetworkPolicy").map(|o| o.id.name.clone()),
-        storage_class: pvc_object
-            .and_then(|p| p.pointer("/spec/storageClassName"))
-            .and_then(Value::as_str)
-            .map(String::from),
-        policy_spec: find("NetworkPolicy").and_then(|o| o.value.get("spec").cloned()),
-        pool: rendered
-            .objects
-            .iter()
-            .find(|o| {
-                matches!(
-                    (o.id.group.as_str(), o.id.kind.as_str()),
-                    ("cluster.x-k8s.io", "MachineDeployment") | ("karpenter.sh", "NodePool")
-                )
-            })
-            .map(|o| hms_apply::status::PoolRef {
-                api_version: o
-                    .value
-                    .get("apiVersion")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                kind: o.id.kind.clone(),
-                name: o.id.name.clone(),
-                namespaced: o.value.pointer("/metadata/namespace").is_some(),
-            }),
-        deployment: find("Deployment").map(|o| o.id.name.clone()),
-        replicas: deployment
-            .and_then(|d| d.pointer("/spec/replicas"))
-            .and_then(Value::as_u64)
-            .and_then(|n| u32::try_from(n).ok())
-            .unwrap_or(1),
-    }
-}
-
-/// The mount path of the volume that uses `claim`, in a pod spec.
-fn mount_of(pod: &Value, claim: &str) -> Option<String> {
-    let volume = pod.get("volumes")?.as_array()?.iter().find(|v| {
-        v.pointer("/persistentVolumeClaim/claimName")
-            .and_then(Value::as_str)
-            == Some(claim)
-    })?;
-    let name = volume.get("name")?.as_str()?;
-    pod.get("containers")?.as_array()?.iter().find_map(|c| {
-        c.get("volumeMounts")?.as_array()?.iter().find_map(|m| {
-            (m.get("name")?.as_str()? == name)
-                .then(|| m.get("mountPath")?.as_str().map(String::from))?
+/// What `status` needs, read from the spec and the rendered objects: per section, its plugin
+/// and its objects.
+pub fn status_info(rendered: &Rendered) -> StatusInfo {
+    let sections = rendered
+        .plugins
+        .iter()
+        .filter(|p| p.section != "baseline")
+        .map(|p| hms_apply::SectionInfo {
+            section: p.section.clone(),
+            plugin: p.name.clone(),
+            digest: p.digest.clone(),
+            bundled: p.origin == Origin::Bundled,
+            objects: rendered
+                .objects
+                .iter()
+                .filter(|o| o.plugin == p.name)
+                .map(|o| {
+                    let s = |ptr: &str| {
+                        o.value
+                            .pointer(ptr)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    [
+                        s("/apiVersion"),
+                        o.id.kind.clone(),
+                        s("/metadata/namespace"),
+                        o.id.name.clone(),
+                    ]
+                })
+                .collect(),
         })
-    })
+        .collect();
+    StatusInfo {
+        version: hms_apply::status::STATUS_VERSION,
+        namespace: rendered.namespace.clone(),
+        spec_name: rendered.spec_name.clone(),
+        spec: rendered.spec_json.clone(),
+        common_labels: pipeline::common_labels(&rendered.spec_name)
+            .into_iter()
+            .collect(),
+        node_selector: rendered.node_selector.iter().cloned().collect(),
+        sections,
+    }
 }
 
 /// Whether `apply` handles Ctrl-C itself (the binary does; in-process callers keep the default
@@ -456,19 +433,20 @@ async fn follow(
     };
     let deadline = watch.map(|d| Instant::now() + d);
     let mut last: Option<Vec<hms_apply::Line>> = None;
+    let mut judges: Option<Judges> = None;
     // At a terminal, following redraws the lines in place instead of printing each change.
     let mut view =
         (watch.is_some() && !json && live::active()).then(|| live::StatusView::new(name));
     loop {
         let start = Instant::now();
-        let Some(lines) = stop.race(hms_apply::status(client, name, namespace)).await else {
+        let Some(observed) = stop.race(hms_apply::observe(client, name, namespace)).await else {
             if let (Some(view), Some(last)) = (view, &last) {
                 view.done(last);
             }
             return Ok(None);
         };
-        let lines = match lines {
-            Ok(lines) => lines,
+        let observed = match observed {
+            Ok(o) => o,
             Err(e) => {
                 if let (Some(view), Some(last)) = (view, &last) {
                     view.done(last);
@@ -476,9 +454,22 @@ async fn follow(
                 return Err(e);
             }
         };
-        let ready = lines.iter().all(|l| l.state == State::Ready);
+        // The plugins that judge the sections, loaded once.
+        let judges = judges.get_or_insert_with(|| Judges::load(&observed.info));
+        let lines = judges.lines(&observed);
+        // `--wait` also waits for every applied object to be ready by kstatus, beyond what
+        // the lines promise.
+        let pending = match how {
+            Follow::Wait(_) => hms_apply::status::pending_objects(&observed),
+            Follow::Once | Follow::Watch(_) => Vec::new(),
+        };
+        let ready = lines.iter().all(|l| l.state == State::Ready) && pending.is_empty();
         let outcome = if ready { "ready" } else { "inProgress" };
-        let reasons: Vec<String> = lines.iter().filter_map(|l| l.reason.clone()).collect();
+        let reasons: Vec<String> = lines
+            .iter()
+            .filter_map(|l| l.reason.clone())
+            .chain(pending.iter().cloned())
+            .collect();
         let message = (!reasons.is_empty()).then(|| reasons.join("; "));
         events.emit(kind, None, outcome, start.elapsed(), message);
         match view.as_mut() {
@@ -492,18 +483,23 @@ async fn follow(
                 view.done(&lines);
             }
             if let (false, Some(limit)) = (ready, watch) {
-                let pending: Vec<String> = lines
+                let not_ready: Vec<String> = lines
                     .iter()
                     .filter(|l| l.state != State::Ready)
                     .map(|l| match &l.reason {
                         Some(r) => format!("{}: {r}", l.item),
                         None => l.item.to_string(),
                     })
+                    .chain(pending.iter().cloned())
                     .collect();
-                let message = format!(
-                    "timed out after {limit:?}; not ready: {}",
-                    pending.join("; ")
-                );
+                let message = crate::text::shown(
+                    &format!(
+                        "timed out after {limit:?}; not ready: {}",
+                        not_ready.join("; ")
+                    ),
+                    crate::text::MESSAGE,
+                )
+                .into_owned();
                 let _ = writeln!(out, "{message}");
                 events.emit(kind, None, "timedOut", start.elapsed(), Some(message));
             }
@@ -539,6 +535,8 @@ fn print_status(lines: &[hms_apply::Line], json: bool, out: &mut dyn Write) {
             serde_json::to_string(lines).unwrap_or_else(|_| "[]".into())
         )
     } else {
-        lines.iter().try_for_each(|l| writeln!(out, "{l}"))
+        lines
+            .iter()
+            .try_for_each(|l| writeln!(out, "{}", live::shown_line(l)))
     };
 }

@@ -20,6 +20,7 @@ mod cmd_plugin;
 mod cmd_schema;
 pub mod codes;
 mod dir_target;
+mod judge;
 pub mod exceptions;
 pub mod findings;
 pub mod kinds;

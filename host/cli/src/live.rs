@@ -151,11 +151,11 @@ impl StatusView {
         for (bar, line) in self.lines.iter().zip(lines) {
             if line.state == State::InProgress {
                 bar.set_style(spinner("{spinner} {msg}"));
-                let text = line.to_string();
+                let text = shown_line(line);
                 bar.set_message(text.strip_prefix("… ").unwrap_or(&text).to_string());
             } else {
                 bar.set_style(spinner("{msg}"));
-                bar.set_message(line.to_string());
+                bar.set_message(shown_line(line));
             }
         }
         let ready = lines.iter().filter(|l| l.state == State::Ready).count();
@@ -173,7 +173,12 @@ impl StatusView {
         self.multi.remove(&self.footer);
         for (bar, line) in self.lines.iter().zip(lines) {
             bar.set_style(spinner("{msg}"));
-            bar.finish_with_message(line.to_string());
+            bar.finish_with_message(shown_line(line));
         }
     }
+}
+
+/// A status line as a terminal may show it: a plugin wrote its text (`crate::text`).
+pub(crate) fn shown_line(line: &Line) -> String {
+    crate::text::shown(&line.to_string(), crate::text::MESSAGE).into_owned()
 }

@@ -12,8 +12,8 @@ use crate::bindings::wit;
 use crate::error::{Cause, PluginError};
 use crate::runtime::{Callee, Limits, Pre, TICK};
 use crate::types::{
-    CheckOutput, Context, Diagnostic, KindRef, Metadata, ObjectRef, RenderOutput, SectionSchema,
-    Severity,
+    CheckOutput, Context, Diagnostic, KindRef, LiveObject, Metadata, ObjectRef, RenderOutput,
+    SectionSchema, Severity, StatusLine, StatusState,
 };
 
 /// How much of a plugin's stderr is kept for error messages.
@@ -256,7 +256,15 @@ pub(crate) fn metadata(callee: &Callee) -> Result<RawMetadata, PluginError> {
             .instantiate(&mut *store)?
             .hms_sys_section()
             .call_metadata(store),
+        Pre::SectionV2(p) => p
+            .instantiate(&mut *store)?
+            .hms_sys_section()
+            .call_metadata(store),
         Pre::Baseline(p) => p
+            .instantiate(&mut *store)?
+            .hms_sys_baseline()
+            .call_metadata(store),
+        Pre::BaselineV2(p) => p
             .instantiate(&mut *store)?
             .hms_sys_baseline()
             .call_metadata(store),
@@ -351,7 +359,13 @@ pub(crate) fn render(
             .instantiate(&mut *store)?
             .hms_sys_section()
             .call_render(store, &json, &ctx),
-        Pre::Baseline(_) => wasmtime::bail!("a baseline plugin cannot render a section"),
+        Pre::SectionV2(p) => p
+            .instantiate(&mut *store)?
+            .hms_sys_section()
+            .call_render(store, &json, &ctx),
+        Pre::Baseline(_) | Pre::BaselineV2(_) => {
+            wasmtime::bail!("a baseline plugin cannot render a section")
+        }
     })?;
     let size = out.manifests.iter().map(String::len).sum::<usize>()
         + diagnostics_size(&out.diagnostics)
@@ -395,7 +409,13 @@ pub(crate) fn check(
             .instantiate(&mut *store)?
             .hms_sys_baseline()
             .call_check(store, &manifests, &params, &ctx),
-        Pre::Section(_) => wasmtime::bail!("a section plugin cannot run a baseline check"),
+        Pre::BaselineV2(p) => p
+            .instantiate(&mut *store)?
+            .hms_sys_baseline()
+            .call_check(store, &manifests, &params, &ctx),
+        Pre::Section(_) | Pre::SectionV2(_) => {
+            wasmtime::bail!("a section plugin cannot run a baseline check")
+        }
     })?;
     let hardened_size = out
         .hardened
@@ -419,6 +439,90 @@ pub(crate) fn check(
         findings: out.findings.into_iter().map(from_wit).collect(),
         hardened,
     })
+}
+
+/// The longest status line and reason the host shows (the WIT states them).
+pub(crate) const STATUS_LINE_CAP: usize = 200;
+pub(crate) const STATUS_REASON_CAP: usize = 1000;
+
+pub(crate) fn status(
+    callee: &Callee,
+    plugin: &str,
+    section: &str,
+    json: &str,
+    objects: &[LiveObject],
+    nodes: &[String],
+    ctx: &Context,
+) -> Result<Option<StatusLine>, PluginError> {
+    use crate::bindings::v0_2::status as wit_status;
+    let operation = format!("status of section {section}");
+    let fail = |cause| PluginError::new(plugin, &operation, cause);
+    // What the host sends is bounded like what a plugin sends: the same output cap.
+    let size = json.len()
+        + objects
+            .iter()
+            .map(|o| o.live.as_ref().map_or(0, String::len) + o.section.len() + 64)
+            .sum::<usize>()
+        + nodes.iter().map(String::len).sum::<usize>();
+    if size > callee.limits.output {
+        return Err(fail(Cause::OutputTooLarge {
+            size: Some(size),
+            cap: callee.limits.output,
+        }));
+    }
+    let json = json.to_string();
+    let objects: Vec<wit_status::LiveObject> = objects
+        .iter()
+        .map(|o| wit_status::LiveObject {
+            object: wit::ObjectRef {
+                group: o.object.group.clone(),
+                kind: o.object.kind.clone(),
+                namespace: o.object.namespace.clone(),
+                name: o.object.name.clone(),
+            },
+            section: o.section.clone(),
+            live: o.live.clone(),
+        })
+        .collect();
+    let (nodes, ctx) = (nodes.to_vec(), to_wit(ctx));
+    let out = run(callee, plugin, &operation, move |store, pre| match pre {
+        Pre::SectionV2(p) => p
+            .instantiate(&mut *store)?
+            .hms_sys_status()
+            .call_status(store, &json, &objects, &nodes, &ctx),
+        Pre::Section(_) => Ok(None),
+        Pre::Baseline(_) | Pre::BaselineV2(_) => {
+            wasmtime::bail!("a baseline plugin has no section status")
+        }
+    })?;
+    let Some(out) = out else { return Ok(None) };
+    let malformed = |m: String| fail(Cause::Malformed(m));
+    let one_line = |what: &str, text: &str, cap: usize| {
+        if text.chars().count() > cap {
+            Err(malformed(format!(
+                "its status {what} is longer than {cap} characters"
+            )))
+        } else if text.contains(['\n', '\r']) {
+            Err(malformed(format!("its status {what} spans several lines")))
+        } else {
+            Ok(())
+        }
+    };
+    if out.line.trim().is_empty() {
+        return Err(malformed("its status line is empty".to_string()));
+    }
+    one_line("line", &out.line, STATUS_LINE_CAP)?;
+    one_line("reason", &out.reason, STATUS_REASON_CAP)?;
+    let state = match out.state {
+        wit_status::State::Ready => StatusState::Ready,
+        wit_status::State::InProgress => StatusState::InProgress,
+        wit_status::State::Failed => StatusState::Failed,
+    };
+    Ok(Some(StatusLine {
+        state,
+        line: out.line,
+        reason: out.reason,
+    }))
 }
 
 fn parse_objects(list: &[String]) -> Result<Vec<serde_json::Value>, String> {

@@ -16,9 +16,10 @@ pub use cache::Cache;
 pub use error::{Cause, PluginError};
 pub use runtime::{Limits, Plugin, PluginSource, Runtime, World, digest_of};
 pub use types::{
-    CheckOutput, Context, Diagnostic, KindRef, Metadata, ObjectRef, RenderOutput, SectionSchema,
-    Severity,
+    CheckOutput, Context, Diagnostic, KindRef, LiveObject, Metadata, ObjectRef, RenderOutput,
+    SectionSchema, Severity, StatusLine, StatusState,
 };
 
-/// The versions of the `hms:sys` WIT package this host accepts: any 0.1.x.
-pub const WIT_VERSIONS: &[&str] = &["0.1"];
+/// The versions of the `hms:sys` WIT package this host accepts: any 0.1.x and 0.2.x. Each
+/// has its bindings (`bindings`); a plugin built against any of them loads and runs.
+pub const WIT_VERSIONS: &[&str] = &["0.1", "0.2"];

@@ -7,11 +7,11 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
-use crate::bindings::{baseline, section};
+use crate::bindings::{v0_1, v0_2};
 use crate::cache::{Cache, HOST};
 use crate::call::{self, State};
 use crate::error::{Cause, PluginError};
-use crate::types::{CheckOutput, Context, Metadata, RenderOutput};
+use crate::types::{CheckOutput, Context, LiveObject, Metadata, RenderOutput, StatusLine};
 
 /// How often the ticker advances the engine's epoch; deadlines are counted in these ticks.
 pub(crate) const TICK: Duration = Duration::from_millis(10);
@@ -180,6 +180,23 @@ impl Runtime {
         self.finish_load(source, limits, cached)
     }
 
+    /// Loads a plugin that this host compiled before, by its digest alone (`sha256:<hex>`), from
+    /// the cache: `None` when the cache holds no artifact for it. `hms-sys status` uses this
+    /// for a plugin a spec named at apply time, whose file it cannot see.
+    pub fn load_cached(
+        &self,
+        origin: &str,
+        digest: &str,
+        limits: Limits,
+    ) -> Option<Result<Plugin, PluginError>> {
+        let key = digest.trim_start_matches("sha256:");
+        if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let cached = self.cache.lookup(&self.engine, key)?;
+        Some(self.finish(origin, digest, limits, Ok(cached)))
+    }
+
     /// Loads every source, in order. Cached artifacts are mapped on this thread (a warm start
     /// starts no threads for loading); the rest are compiled in parallel, one thread each.
     pub fn load_all(
@@ -233,14 +250,26 @@ impl Runtime {
         limits: Limits,
         cached: Option<Component>,
     ) -> Result<Plugin, PluginError> {
-        let origin = source.origin.as_str();
+        let component = cached.ok_or_else(|| source.bytes());
+        self.finish(&source.origin, source.digest(), limits, component)
+    }
+
+    /// Finishes loading a component: compiles `component` when it holds the bytes (else it is
+    /// the cached artifact), checks its world and reads its metadata.
+    fn finish(
+        &self,
+        origin: &str,
+        digest: &str,
+        limits: Limits,
+        component: Result<Component, &[u8]>,
+    ) -> Result<Plugin, PluginError> {
         let load_err = |cause| PluginError::new(origin, "load", cause);
-        let key = key_of(source);
-        let (component, compiled) = match cached {
-            Some(c) => (c, false),
-            None => (
+        let key = digest.trim_start_matches("sha256:");
+        let (component, compiled) = match component {
+            Ok(c) => (c, false),
+            Err(bytes) => (
                 self.cache
-                    .compile(&self.engine, key, source.bytes())
+                    .compile(&self.engine, key, bytes)
                     .map_err(|e| load_err(Cause::Invalid(format!("{e:#}"))))?,
                 true,
             ),
@@ -250,14 +279,19 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| load_err(Cause::Incompatible(format!("{e:#}"))))?;
-        let pre = match world {
-            World::Section => Pre::Section(
-                section::SectionPluginPre::new(pre)
-                    .map_err(|e| load_err(Cause::Incompatible(format!("{e:#}"))))?,
+        let incompatible = |e: wasmtime::Error| load_err(Cause::Incompatible(format!("{e:#}")));
+        let pre = match (world, same_minor(&wit_version, "0.1.0")) {
+            (World::Section, true) => {
+                Pre::Section(v0_1::section::SectionPluginPre::new(pre).map_err(incompatible)?)
+            }
+            (World::Section, false) => {
+                Pre::SectionV2(v0_2::section::SectionPluginPre::new(pre).map_err(incompatible)?)
+            }
+            (World::Baseline, true) => Pre::Baseline(
+                v0_1::baseline::BaselinePluginPre::new(pre).map_err(incompatible)?,
             ),
-            World::Baseline => Pre::Baseline(
-                baseline::BaselinePluginPre::new(pre)
-                    .map_err(|e| load_err(Cause::Incompatible(format!("{e:#}"))))?,
+            (World::Baseline, false) => Pre::BaselineV2(
+                v0_2::baseline::BaselinePluginPre::new(pre).map_err(incompatible)?,
             ),
         };
         let callee = Callee {
@@ -282,7 +316,7 @@ impl Runtime {
         }
         Ok(Plugin {
             callee,
-            digest: source.digest().to_string(),
+            digest: digest.to_string(),
             compiled,
             wit_version,
             metadata,
@@ -372,10 +406,14 @@ fn world_of(engine: &Engine, component: &Component) -> Result<(World, String), C
     }))
 }
 
+/// A pre-linked component, by world and `hms:sys` version.
 #[derive(Clone)]
 pub(crate) enum Pre {
-    Section(section::SectionPluginPre<State>),
-    Baseline(baseline::BaselinePluginPre<State>),
+    Section(v0_1::section::SectionPluginPre<State>),
+    /// From 0.2.0: also exports `status`.
+    SectionV2(v0_2::section::SectionPluginPre<State>),
+    Baseline(v0_1::baseline::BaselinePluginPre<State>),
+    BaselineV2(v0_2::baseline::BaselinePluginPre<State>),
 }
 
 /// What a call needs: the engine, the pre-linked component, the limits and a name for errors.
@@ -422,8 +460,8 @@ impl Plugin {
 
     pub fn world(&self) -> World {
         match self.callee.pre {
-            Pre::Section(_) => World::Section,
-            Pre::Baseline(_) => World::Baseline,
+            Pre::Section(_) | Pre::SectionV2(_) => World::Section,
+            Pre::Baseline(_) | Pre::BaselineV2(_) => World::Baseline,
         }
     }
 
@@ -432,7 +470,9 @@ impl Plugin {
     pub fn imports(&self) -> Vec<String> {
         let component = match &self.callee.pre {
             Pre::Section(p) => p.instance_pre().component(),
+            Pre::SectionV2(p) => p.instance_pre().component(),
             Pre::Baseline(p) => p.instance_pre().component(),
+            Pre::BaselineV2(p) => p.instance_pre().component(),
         };
         let mut names: Vec<String> = component
             .component_type()
@@ -456,6 +496,26 @@ impl Plugin {
     pub fn set_limits(&mut self, limits: Limits) {
         let stack = self.callee.limits.stack;
         self.callee.limits = Limits { stack, ..limits };
+    }
+
+    /// Whether the plugin judges its own section's status (a section plugin built against
+    /// `hms:sys` 0.2 or later).
+    pub fn has_status(&self) -> bool {
+        matches!(self.callee.pre, Pre::SectionV2(_))
+    }
+
+    /// The plugin's status line for `section` (its JSON as written) from the spec's live
+    /// objects and, for a node pool, its nodes. `None` when the plugin has no `status`
+    /// (built against 0.1) or leaves its section to the host's generic readiness rules.
+    pub fn status(
+        &self,
+        section: &str,
+        json: &str,
+        objects: &[LiveObject],
+        nodes: &[String],
+        ctx: &Context,
+    ) -> Result<Option<StatusLine>, PluginError> {
+        call::status(&self.callee, self.name(), section, json, objects, nodes, ctx)
     }
 
     /// Renders one section. `section` names it in errors.

@@ -137,6 +137,35 @@ pub struct RenderOutput {
     pub node_selector: Vec<(String, String)>,
 }
 
+/// One object the spec rendered, as the cluster has it now (the input of a plugin's `status`).
+#[derive(Clone, Debug)]
+pub struct LiveObject {
+    pub object: ObjectRef,
+    /// The spec section whose plugin rendered it.
+    pub section: String,
+    /// The object as the API server returns it, as JSON text; `None` when it does not exist.
+    pub live: Option<String>,
+}
+
+/// How far a section has come, by its plugin's judgement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StatusState {
+    Ready,
+    InProgress,
+    Failed,
+}
+
+/// A plugin's status line for its section, checked by the host: bounded, one line each, and
+/// still to be escaped before it reaches a terminal (it is the plugin's text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StatusLine {
+    pub state: StatusState,
+    pub line: String,
+    /// Empty when ready.
+    pub reason: String,
+}
+
 /// A baseline plugin's answer.
 #[derive(Clone, Debug, Default)]
 pub struct CheckOutput {

@@ -2,6 +2,7 @@
 //! namespace (ingress from one CIDR, egress denied, optionally DNS allowed).
 
 mod explain;
+pub mod status;
 mod render;
 mod schema;
 

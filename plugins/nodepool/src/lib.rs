@@ -5,6 +5,7 @@
 mod capi;
 mod defaults;
 mod explain;
+pub mod status;
 mod karpenter;
 mod render;
 mod schema;

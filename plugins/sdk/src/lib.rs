@@ -8,11 +8,13 @@ pub mod diag;
 pub mod explain;
 mod glue;
 pub mod image;
+pub mod kstatus;
 pub mod labels;
 pub mod object;
 pub mod plugin;
 pub mod pointer;
 pub mod reader;
+pub mod status;
 
 pub use diag::{Diagnostic, Severity};
 pub use explain::Explanation;

@@ -3,6 +3,7 @@
 
 mod defaults;
 mod explain;
+pub mod status;
 mod providers;
 mod render;
 mod rules;

@@ -3,6 +3,7 @@
 
 mod defaults;
 mod explain;
+pub mod status;
 mod pod;
 mod render;
 mod schema;
