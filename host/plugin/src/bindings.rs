@@ -1,9 +1,10 @@
-//! Host bindings generated from `wit/` for each plugin world of `hms:sys@0.1.x`.
+//! Host bindings for each plugin world of `hms:sys@0.1.x`, generated from the WIT the plugin SDK
+//! carries (`plugins/sdk/wit/since_v0.1.0`: the one copy of the contract).
 
 /// The `section-plugin` world: nodePool, storage, network and workload plugins.
 pub mod section {
     wasmtime::component::bindgen!({
-        path: "../../wit",
+        path: "../../plugins/sdk/wit/since_v0.1.0",
         world: "section-plugin",
     });
 }
@@ -11,7 +12,7 @@ pub mod section {
 /// The `baseline-plugin` world: compliance baselines. Shares the `types` interface.
 pub mod baseline {
     wasmtime::component::bindgen!({
-        path: "../../wit",
+        path: "../../plugins/sdk/wit/since_v0.1.0",
         world: "baseline-plugin",
         with: { "hms:sys/types": super::section::hms::sys::types },
     });

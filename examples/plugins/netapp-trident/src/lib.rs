@@ -69,4 +69,4 @@ impl SectionPlugin for TridentPlugin {
 }
 
 // This crate sits three levels below the workspace root, so the WIT directory is named.
-hms_plugin_sdk::export_section_plugin!(TridentPlugin, wit = "../../../wit");
+hms_plugin_sdk::export_section_plugin!(TridentPlugin);
