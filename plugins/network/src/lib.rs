@@ -3,7 +3,7 @@
 
 mod explain;
 mod render;
-mod schema;
+mod section;
 
 #[cfg(test)]
 mod tests;
@@ -25,7 +25,7 @@ impl SectionPlugin for NetworkPlugin {
                 kind: "NetworkPolicy",
             }],
             section_schema: hms_plugin_sdk::explain::annotate(
-                schema::section_schema(),
+                hms_plugin_sdk::section::schema::<section::Network>(),
                 explain::EXPLANATIONS,
             ),
         }
