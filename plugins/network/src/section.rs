@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The section.
+/// The network section: NetworkPolicies that fence the spec's namespace.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "network")]
@@ -12,7 +12,7 @@ pub struct Network {
     pub policy: Policy,
 }
 
-/// The policy that fences the namespace.
+/// Ingress only from one CIDR, egress denied, DNS optionally allowed.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Policy {
@@ -27,7 +27,7 @@ pub struct Policy {
     pub allow_dns: bool,
 }
 
-/// The egress rule: deny-all is the only one, and the default.
+/// The egress rule: `deny-all`, the only one and the default.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub enum Egress {
     #[default]
