@@ -19,7 +19,7 @@ enum Ami {
 }
 
 /// The AMI selection for `runtime`, or the error diagnostic when Karpenter cannot provide it.
-fn ami_for(runtime: &str, k8s: &str) -> Result<Ami, Diagnostic> {
+fn ami_for(runtime: &str, k8s: &str) -> Result<Ami, Box<Diagnostic>> {
     match runtime {
         "bottlerocket" => Ok(Ami::Alias("bottlerocket@latest")),
         "al2023" => Ok(Ami::Alias("al2023@latest")),
@@ -40,12 +40,14 @@ fn ami_for(runtime: &str, k8s: &str) -> Result<Ami, Diagnostic> {
                 "use runtime bottlerocket or al2023 on karpenter, or provider cluster-api or \
                  static with your own Ubuntu nodes"
             };
-            Err(Diagnostic::error(
-                "NODEPOOL-RUNTIME-UNSUPPORTED",
-                format!("Karpenter cannot guarantee runtime {other}: {what}"),
-            )
-            .at("/runtime")
-            .hint(hint))
+            Err(Box::new(
+                Diagnostic::error(
+                    "NODEPOOL-RUNTIME-UNSUPPORTED",
+                    format!("Karpenter cannot guarantee runtime {other}: {what}"),
+                )
+                .at("/runtime")
+                .hint(hint),
+            ))
         }
     }
 }
@@ -67,7 +69,7 @@ pub fn render(pool: &Pool<'_>, v: &Value, r: &mut Reader) -> Output {
     };
     let ami = match ami_for(pool.runtime, &minor_version(k8s)) {
         Ok(ami) => ami,
-        Err(d) => return Output::failed(vec![d]),
+        Err(d) => return Output::failed(vec![*d]),
     };
     let mut diagnostics = Vec::new();
     if static_capacity {
