@@ -1,8 +1,7 @@
 //! The Karpenter (AWS) backend: a karpenter.sh/v1 NodePool and a karpenter.k8s.aws/v1
 //! EC2NodeClass, or an error when Karpenter cannot provide the runtime.
 
-use hms_plugin_sdk::labels::{self, Labels};
-use hms_plugin_sdk::object::{Scope, metadata, object};
+use hms_plugin_sdk::labels;
 use hms_plugin_sdk::{Diagnostic, Output, Reader};
 use serde_json::{Map, Value, json};
 
@@ -154,12 +153,9 @@ fn node_pool(pool: &Pool<'_>, static_capacity: bool) -> Value {
             "budgets": [{"nodes": "10%"}]
         }),
     );
-    object(
-        "karpenter.sh/v1",
-        "NodePool",
-        metadata(pool.name, Scope::Cluster, &pool.labels, &Labels::new()),
-        json!({ "spec": spec }),
-    )
+    pool.object("karpenter.sh/v1", "NodePool")
+        .cluster_scoped()
+        .body(json!({ "spec": spec }))
 }
 
 /// An encrypted gp3 EBS volume.
@@ -212,10 +208,7 @@ fn node_class(pool: &Pool<'_>, cluster: &str, role: &str, ami: &Ami) -> Value {
         json!([ebs("/dev/xvda", "20Gi", true)])
     };
     spec.insert("blockDeviceMappings".into(), disks);
-    object(
-        "karpenter.k8s.aws/v1",
-        "EC2NodeClass",
-        metadata(pool.name, Scope::Cluster, &pool.labels, &Labels::new()),
-        json!({ "spec": spec }),
-    )
+    pool.object("karpenter.k8s.aws/v1", "EC2NodeClass")
+        .cluster_scoped()
+        .body(json!({ "spec": spec }))
 }
