@@ -4,6 +4,15 @@
 //! a component records exactly one export and the plugin crate depends on the SDK alone.
 //! Only compiled for `wasm32`, so native builds and tests never see the bindings.
 
+//! The generated code names the runtime as `hms_plugin_sdk::__wit_bindgen::rt`, so a plugin
+//! depends on the SDK under its own name (`hms-plugin-sdk`, not renamed), and needs no
+//! wit-bindgen dependency of its own:
+//!
+//! ```toml
+//! [dependencies]
+//! hms-plugin-sdk = { git = "<hms-sys repository>" } # or { path = ".../plugins/sdk" }
+//! ```
+
 // `__generate!(section | baseline)`: `wit_bindgen::generate!` on the SDK's WIT directory.
 include!(concat!(env!("OUT_DIR"), "/generate.rs"));
 
