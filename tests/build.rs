@@ -13,7 +13,6 @@ fn main() {
             "tests/hostile-baseline",
             "examples/plugins",
             "plugins/sdk",
-            "wit",
         ],
     );
     let built = hms_wasm_build::build(

@@ -156,3 +156,41 @@ fn run_reports_located_errors_and_the_hosts_refusals() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("is a baseline plugin"), "{run:?}");
 }
+
+/// The SDK's export macros each generate their own world only (from the SDK's WIT): a section
+/// plugin's component exports `hms:sys/section@0.1.0` and nothing else, a baseline's
+/// `hms:sys/baseline@0.1.0`, the bundled plugins and the examples alike.
+#[test]
+fn every_plugin_built_with_the_sdk_exports_its_own_world_only() {
+    let engine = wasmtime::Engine::default();
+    let mut plugins: Vec<(String, Vec<u8>)> = hms_sys::bundled::BUNDLED
+        .iter()
+        .map(|(name, bytes, _)| (name.to_string(), bytes.to_vec()))
+        .collect();
+    for path in [
+        env!("NETAPP_TRIDENT_WASM"),
+        env!("AGENCY_RULES_WASM"),
+        env!("HOSTILE_BASELINE_WASM"),
+    ] {
+        plugins.push((
+            path.to_string(),
+            std::fs::read(path).expect("built by build.rs"),
+        ));
+    }
+    let baselines = ["baseline-cis", "agency_rules", "hostile_baseline"];
+    for (name, bytes) in plugins {
+        let component = wasmtime::component::Component::new(&engine, &bytes)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let exports: Vec<String> = component
+            .component_type()
+            .exports(&engine)
+            .map(|(export, _)| export.to_string())
+            .collect();
+        let world = if baselines.iter().any(|b| name.contains(b)) {
+            "baseline"
+        } else {
+            "section"
+        };
+        assert_eq!(exports, [format!("hms:sys/{world}@0.1.0")], "{name}");
+    }
+}

@@ -18,7 +18,7 @@ fn main() {
         .join("../..")
         .canonicalize()
         .expect("workspace root");
-    hms_wasm_build::rerun_if_changed(&root, &["plugins", "wit", "Cargo.lock"]);
+    hms_wasm_build::rerun_if_changed(&root, &["plugins", "Cargo.lock"]);
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
     let built = hms_wasm_build::build(&root, BUNDLED);
     let mut code =

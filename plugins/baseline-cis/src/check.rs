@@ -24,11 +24,11 @@ pub fn check_spec(
     manifests: &[String],
     params: &str,
     ctx_namespace: &str,
-    spec: &str,
+    spec: &Value,
 ) -> Vec<Finding> {
     let mut out = check(manifests, params, ctx_namespace);
-    if let (Ok(p), Ok(spec)) = (parse_params(params), serde_json::from_str::<Value>(spec)) {
-        out.extend(crate::runtime::check(&p, &spec));
+    if let Ok(p) = parse_params(params) {
+        out.extend(crate::runtime::check(&p, spec));
     }
     out
 }

@@ -2,7 +2,8 @@
 //! Kubernetes Benchmark section 5 checks over rendered manifests.
 //!
 //! The checks are plain Rust over `serde_json::Value` ([`check::check`]); this file only adapts
-//! them to the WIT world `baseline-plugin`. It emits no objects and never hardens manifests.
+//! them to the SDK's `BaselinePlugin`, exported as the WIT world `baseline-plugin`. It emits no
+//! objects and never hardens manifests.
 //!
 //! Finding codes. Errors from the Pod Security Standards ([`pss`]): `CIS-5.2.2` privileged,
 //! `CIS-5.2.3`/`5.2.4`/`5.2.5` hostPID/hostIPC/hostNetwork, `CIS-5.2.6` allowPrivilegeEscalation,
@@ -36,80 +37,38 @@ pub use model::{Finding, ObjectRef, Params, Profile, Severity, parse_params, sec
 /// One line for `hms-sys plugins list`.
 pub const DESCRIPTION: &str = "Pod Security Standards (restricted or baseline, Kubernetes 1.35) and CIS Kubernetes Benchmark section 5 checks";
 
-/// The WIT version this plugin was built against.
-pub const WIT_VERSION: &str = "0.1.0";
+/// The exported baseline: [`check`] and its metadata.
+pub struct CisBaseline;
 
-/// The component's export: the WIT glue around [`check`]. It exists only in the wasm build, so
-/// native builds and unit tests never compile the wit-bindgen macro chain; the integration tests
-/// drive it through the host.
-#[cfg(target_arch = "wasm32")]
-#[allow(unsafe_code)] // wit-bindgen's generated canonical-ABI glue
-mod wit_glue {
-    use super::{
-        DESCRIPTION, Finding, Severity, WIT_VERSION, check, controls, model, section_schema,
-    };
-
-    wit_bindgen::generate!({ world: "baseline-plugin", path: "../../wit" });
-
-    use self::exports::hms::sys::baseline::Guest;
-    use self::hms::sys::types as wit;
-
-    struct Plugin;
-
-    impl From<Severity> for wit::Severity {
-        fn from(s: Severity) -> Self {
-            match s {
-                Severity::Error => wit::Severity::Error,
-                Severity::Warning => wit::Severity::Warning,
-                Severity::Info => wit::Severity::Info,
-            }
+impl hms_plugin_sdk::BaselinePlugin for CisBaseline {
+    fn meta() -> hms_plugin_sdk::PluginMeta {
+        hms_plugin_sdk::PluginMeta {
+            name: model::NAME,
+            version: env!("CARGO_PKG_VERSION"),
+            section: "baseline",
+            description: DESCRIPTION,
+            emits: Vec::new(),
+            section_schema: explain::annotated_schema(section_schema()),
         }
     }
 
-    impl From<Finding> for wit::Diagnostic {
-        fn from(f: Finding) -> Self {
-            wit::Diagnostic {
-                severity: f.severity.into(),
-                message: controls::with_trailer(&f.code, f.message),
-                code: f.code,
-                path: f.path,
-                hint: f.hint,
-                object: f.object.map(|o| wit::ObjectRef {
-                    group: o.group,
-                    kind: o.kind,
-                    namespace: o.namespace,
-                    name: o.name,
-                }),
-            }
-        }
+    fn check(
+        manifests: &[String],
+        params: &str,
+        ctx: &hms_plugin_sdk::Ctx,
+    ) -> hms_plugin_sdk::CheckOutput {
+        check::check_spec(manifests, params, &ctx.namespace, &ctx.spec)
+            .into_iter()
+            .map(|mut f| {
+                f.message = controls::with_trailer(&f.code, std::mem::take(&mut f.message));
+                f
+            })
+            .collect::<Vec<_>>()
+            .into()
     }
-
-    impl Guest for Plugin {
-        fn metadata() -> wit::PluginMetadata {
-            wit::PluginMetadata {
-                name: model::NAME.to_string(),
-                version: env!("CARGO_PKG_VERSION").to_string(),
-                wit_version: WIT_VERSION.to_string(),
-                section: "baseline".to_string(),
-                description: DESCRIPTION.to_string(),
-                emits: Vec::new(),
-                section_schema: super::explain::annotated_schema(section_schema()).to_string(),
-            }
-        }
-
-        fn check(manifests: Vec<String>, params: String, ctx: wit::Context) -> wit::CheckOutput {
-            wit::CheckOutput {
-                findings: check::check_spec(&manifests, &params, &ctx.namespace, &ctx.spec)
-                    .into_iter()
-                    .map(Into::into)
-                    .collect(),
-                hardened: None,
-            }
-        }
-    }
-
-    export!(Plugin);
 }
+
+hms_plugin_sdk::export_baseline_plugin!(CisBaseline);
 
 #[cfg(test)]
 mod tests {

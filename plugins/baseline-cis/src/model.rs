@@ -9,69 +9,9 @@ pub const NAME: &str = "cis-level-2";
 /// Code of findings about the input itself (params or a manifest that cannot be judged).
 pub const INPUT_CODE: &str = "BASELINE-INPUT";
 
-/// How serious a finding is; mirrors the WIT `severity` enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-/// The object a finding is about; mirrors the WIT `object-ref` record.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ObjectRef {
-    /// API group, empty for the core group.
-    pub group: String,
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
-}
-
-impl ObjectRef {
-    /// Reads group, kind, namespace and name from a manifest, leaving unknown parts empty.
-    pub fn of(obj: &Value) -> Self {
-        let api_version = str_at(obj, &["apiVersion"]).unwrap_or("");
-        let group = match api_version.rsplit_once('/') {
-            Some((group, _)) => group.to_string(),
-            None => String::new(),
-        };
-        ObjectRef {
-            group,
-            kind: str_at(obj, &["kind"]).unwrap_or("").to_string(),
-            namespace: str_at(obj, &["metadata", "namespace"])
-                .unwrap_or("")
-                .to_string(),
-            name: str_at(obj, &["metadata", "name"]).unwrap_or("").to_string(),
-        }
-    }
-
-    /// `Kind namespace/name` for messages.
-    pub fn display(&self) -> String {
-        let name = if self.name.is_empty() {
-            "<unnamed>"
-        } else {
-            &self.name
-        };
-        if self.namespace.is_empty() {
-            format!("{} {}", self.kind, name)
-        } else {
-            format!("{} {}/{}", self.kind, self.namespace, name)
-        }
-    }
-}
-
-/// One finding; mirrors the WIT `diagnostic` record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub severity: Severity,
-    /// Control id (`CIS-5.2.7`), `PSS-<check>`, `HMS-<name>` or [`INPUT_CODE`].
-    pub code: String,
-    pub message: String,
-    /// JSON pointer into the object named by `object`.
-    pub path: String,
-    pub hint: String,
-    pub object: Option<ObjectRef>,
-}
+/// A finding is the SDK's diagnostic with its object set; severity and object reference are
+/// the SDK's too (they mirror the WIT records).
+pub use hms_plugin_sdk::{Diagnostic as Finding, ObjectRef, Severity};
 
 /// Collects findings about one object.
 pub struct Sink<'a> {

@@ -4,7 +4,7 @@
 mod explain;
 pub mod status;
 mod render;
-mod schema;
+mod section;
 
 #[cfg(test)]
 mod tests;
@@ -26,7 +26,7 @@ impl SectionPlugin for NetworkPlugin {
                 kind: "NetworkPolicy",
             }],
             section_schema: hms_plugin_sdk::explain::annotate(
-                schema::section_schema(),
+                hms_plugin_sdk::section::schema::<section::Network>(),
                 explain::EXPLANATIONS,
             ),
         }

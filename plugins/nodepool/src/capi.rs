@@ -1,7 +1,7 @@
 //! The Cluster API backend: a v1beta2 MachineDeployment and MachineHealthCheck.
 
 use hms_plugin_sdk::labels::{self, Labels};
-use hms_plugin_sdk::object::{Scope, match_labels, metadata, object};
+use hms_plugin_sdk::object::match_labels;
 use hms_plugin_sdk::{Diagnostic, Output, Reader};
 use serde_json::{Map, Value, json};
 
@@ -29,8 +29,7 @@ pub fn render(pool: &Pool<'_>, v: &Value, r: &mut Reader) -> Output {
     let (Some(cluster), Some(infra), Some(bootstrap)) = (cluster, infra, bootstrap) else {
         return Output::default();
     };
-    let mut obj_labels = pool.labels.clone();
-    obj_labels.insert("cluster.x-k8s.io/cluster-name".into(), cluster.into());
+    let obj_labels = labels::from_pairs(&[("cluster.x-k8s.io/cluster-name", cluster)]);
     let selector = labels::from_pairs(&[(POOL_LABEL, pool.name)]);
     let mut diagnostics = Vec::new();
     if pool.fips() {
@@ -88,16 +87,9 @@ fn machine_deployment(
     if let Some(v) = version {
         machine.insert("version".into(), json!(v));
     }
-    object(
-        API,
-        "MachineDeployment",
-        metadata(
-            pool.name,
-            Scope::Namespaced(pool.namespace),
-            obj_labels,
-            &Labels::new(),
-        ),
-        json!({
+    pool.object(API, "MachineDeployment")
+        .labels(obj_labels)
+        .body(json!({
             "spec": {
                 "clusterName": cluster,
                 "replicas": pool.count,
@@ -107,24 +99,16 @@ fn machine_deployment(
                     "spec": machine
                 }
             }
-        }),
-    )
+        }))
 }
 
 /// Remediates Machines whose Node is not Ready for 5 minutes or never joins within 10, while
 /// at most 40% of the pool is unhealthy.
 fn health_check(pool: &Pool<'_>, cluster: &str, obj_labels: &Labels) -> Value {
     let ready = |status| json!({"type": "Ready", "status": status, "timeoutSeconds": 300});
-    object(
-        API,
-        "MachineHealthCheck",
-        metadata(
-            pool.name,
-            Scope::Namespaced(pool.namespace),
-            obj_labels,
-            &Labels::new(),
-        ),
-        json!({
+    pool.object(API, "MachineHealthCheck")
+        .labels(obj_labels)
+        .body(json!({
             "spec": {
                 "clusterName": cluster,
                 "selector": {"matchLabels": {"cluster.x-k8s.io/deployment-name": pool.name}},
@@ -134,6 +118,5 @@ fn health_check(pool: &Pool<'_>, cluster: &str, obj_labels: &Labels) -> Value {
                 },
                 "remediation": {"triggerIf": {"unhealthyLessThanOrEqualTo": "40%"}}
             }
-        }),
-    )
+        }))
 }

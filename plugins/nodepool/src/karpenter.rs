@@ -1,8 +1,7 @@
 //! The Karpenter (AWS) backend: a karpenter.sh/v1 NodePool and a karpenter.k8s.aws/v1
 //! EC2NodeClass, or an error when Karpenter cannot provide the runtime.
 
-use hms_plugin_sdk::labels::{self, Labels};
-use hms_plugin_sdk::object::{Scope, metadata, object};
+use hms_plugin_sdk::labels;
 use hms_plugin_sdk::{Diagnostic, Output, Reader};
 use serde_json::{Map, Value, json};
 
@@ -19,7 +18,7 @@ enum Ami {
 }
 
 /// The AMI selection for `runtime`, or the error diagnostic when Karpenter cannot provide it.
-fn ami_for(runtime: &str, k8s: &str) -> Result<Ami, Diagnostic> {
+fn ami_for(runtime: &str, k8s: &str) -> Result<Ami, Box<Diagnostic>> {
     match runtime {
         "bottlerocket" => Ok(Ami::Alias("bottlerocket@latest")),
         "al2023" => Ok(Ami::Alias("al2023@latest")),
@@ -40,12 +39,14 @@ fn ami_for(runtime: &str, k8s: &str) -> Result<Ami, Diagnostic> {
                 "use runtime bottlerocket or al2023 on karpenter, or provider cluster-api or \
                  static with your own Ubuntu nodes"
             };
-            Err(Diagnostic::error(
-                "NODEPOOL-RUNTIME-UNSUPPORTED",
-                format!("Karpenter cannot guarantee runtime {other}: {what}"),
-            )
-            .at("/runtime")
-            .hint(hint))
+            Err(Box::new(
+                Diagnostic::error(
+                    "NODEPOOL-RUNTIME-UNSUPPORTED",
+                    format!("Karpenter cannot guarantee runtime {other}: {what}"),
+                )
+                .at("/runtime")
+                .hint(hint),
+            ))
         }
     }
 }
@@ -67,7 +68,7 @@ pub fn render(pool: &Pool<'_>, v: &Value, r: &mut Reader) -> Output {
     };
     let ami = match ami_for(pool.runtime, &minor_version(k8s)) {
         Ok(ami) => ami,
-        Err(d) => return Output::failed(vec![d]),
+        Err(d) => return Output::failed(vec![*d]),
     };
     let mut diagnostics = Vec::new();
     if static_capacity {
@@ -152,12 +153,9 @@ fn node_pool(pool: &Pool<'_>, static_capacity: bool) -> Value {
             "budgets": [{"nodes": "10%"}]
         }),
     );
-    object(
-        "karpenter.sh/v1",
-        "NodePool",
-        metadata(pool.name, Scope::Cluster, &pool.labels, &Labels::new()),
-        json!({ "spec": spec }),
-    )
+    pool.object("karpenter.sh/v1", "NodePool")
+        .cluster_scoped()
+        .body(json!({ "spec": spec }))
 }
 
 /// An encrypted gp3 EBS volume.
@@ -210,10 +208,7 @@ fn node_class(pool: &Pool<'_>, cluster: &str, role: &str, ami: &Ami) -> Value {
         json!([ebs("/dev/xvda", "20Gi", true)])
     };
     spec.insert("blockDeviceMappings".into(), disks);
-    object(
-        "karpenter.k8s.aws/v1",
-        "EC2NodeClass",
-        metadata(pool.name, Scope::Cluster, &pool.labels, &Labels::new()),
-        json!({ "spec": spec }),
-    )
+    pool.object("karpenter.k8s.aws/v1", "EC2NodeClass")
+        .cluster_scoped()
+        .body(json!({ "spec": spec }))
 }

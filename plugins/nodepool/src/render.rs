@@ -1,7 +1,6 @@
 //! Reads the `nodePool` section and dispatches to the backend named by `provider`.
 
-use hms_plugin_sdk::labels::{self, Labels};
-use hms_plugin_sdk::{Ctx, Diagnostic, Output, Reader};
+use hms_plugin_sdk::{Ctx, Diagnostic, Output, Reader, object};
 use serde_json::Value;
 
 use crate::{capi, defaults, karpenter};
@@ -28,12 +27,17 @@ pub struct Pool<'a> {
     pub name: &'a str,
     pub count: u64,
     pub runtime: &'a str,
-    /// Labels for the emitted objects themselves (common + app.kubernetes.io/*).
-    pub labels: Labels,
-    pub namespace: &'a str,
+    /// Where its objects go and the labels they carry (common + app.kubernetes.io/*).
+    pub ctx: &'a Ctx,
 }
 
-impl Pool<'_> {
+impl<'a> Pool<'a> {
+    /// Starts one of the pool's objects (named after the pool, in the spec's namespace, with the
+    /// standard labels).
+    pub fn object(&self, api_version: &'a str, kind: &'a str) -> object::Builder<'a> {
+        self.ctx.object(api_version, kind, self.name, COMPONENT)
+    }
+
     /// True for a `fips-` runtime.
     pub fn fips(&self) -> bool {
         self.runtime.starts_with("fips-")
@@ -66,8 +70,7 @@ pub fn render(section: &str, ctx: &Ctx) -> Output {
         name,
         count,
         runtime,
-        labels: labels::standard(&ctx.common_labels, &ctx.spec_name, COMPONENT),
-        namespace: &ctx.namespace,
+        ctx,
     };
     let out = match provider {
         "karpenter" => karpenter::render(&pool, &v, &mut r),

@@ -1,4 +1,7 @@
-//! The plugin-side diagnostic: what a plugin reports about its section, before conversion to WIT.
+//! The plugin-side diagnostic: what a plugin reports about its section (a section plugin) or
+//! about an object (a baseline's finding), before conversion to WIT.
+
+use serde_json::Value;
 
 /// How serious a diagnostic is; mirrors the WIT `severity` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,7 +14,46 @@ pub enum Severity {
     Info,
 }
 
-/// One problem or remark about a section.
+/// The object a finding is about (the WIT `object-ref`); `group` is empty for the core group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// Reads group, kind, namespace and name from a manifest, leaving unknown parts empty.
+    pub fn of(obj: &Value) -> Self {
+        let s = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or("");
+        ObjectRef {
+            group: s("/apiVersion")
+                .rsplit_once('/')
+                .map_or("", |(g, _)| g)
+                .to_string(),
+            kind: s("/kind").to_string(),
+            namespace: s("/metadata/namespace").to_string(),
+            name: s("/metadata/name").to_string(),
+        }
+    }
+
+    /// `Kind namespace/name` (`Kind name` when cluster-scoped), for messages.
+    pub fn display(&self) -> String {
+        let name = if self.name.is_empty() {
+            "<unnamed>"
+        } else {
+            &self.name
+        };
+        if self.namespace.is_empty() {
+            format!("{} {}", self.kind, name)
+        } else {
+            format!("{} {}/{}", self.kind, self.namespace, name)
+        }
+    }
+}
+
+/// One problem or remark about a section, or a baseline's finding about an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
@@ -19,10 +61,12 @@ pub struct Diagnostic {
     pub code: String,
     /// What is wrong, for a person.
     pub message: String,
-    /// JSON pointer into the section; empty for the whole section.
+    /// JSON pointer into the section (or into `object`, for a finding); empty for the whole.
     pub path: String,
     /// What to do about it; empty when there is nothing to add.
     pub hint: String,
+    /// The object a baseline's finding is about; `None` for a section plugin's diagnostics.
+    pub object: Option<ObjectRef>,
 }
 
 impl Diagnostic {
@@ -33,6 +77,7 @@ impl Diagnostic {
             message: message.into(),
             path: String::new(),
             hint: String::new(),
+            object: None,
         }
     }
 
@@ -63,6 +108,12 @@ impl Diagnostic {
         self
     }
 
+    /// Names the object a finding is about.
+    pub fn on(mut self, object: ObjectRef) -> Self {
+        self.object = Some(object);
+        self
+    }
+
     /// True for [`Severity::Error`].
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
@@ -81,5 +132,24 @@ mod tests {
         assert_eq!(d.hint, "fix it");
         assert_eq!(Diagnostic::info("X-I", "ok").severity, Severity::Info);
         assert!(!Diagnostic::warning("X-W", "hm").is_error());
+    }
+
+    #[test]
+    fn object_refs_read_a_manifest() {
+        let o = ObjectRef::of(&serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "namespace": "n"}
+        }));
+        assert_eq!(
+            (o.group.as_str(), o.display()),
+            ("apps", "Deployment n/d".into())
+        );
+        let core = ObjectRef::of(&serde_json::json!({"apiVersion": "v1", "kind": "Namespace"}));
+        assert_eq!(
+            (core.group.as_str(), core.display()),
+            ("", "Namespace <unnamed>".into())
+        );
+        let d = Diagnostic::error("X", "m").on(core.clone());
+        assert_eq!(d.object, Some(core));
     }
 }

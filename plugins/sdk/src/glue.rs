@@ -1,84 +1,54 @@
-//! The macro that binds a [`crate::SectionPlugin`] to the WIT world `section-plugin`.
+//! The macros that bind a [`crate::SectionPlugin`] or a [`crate::BaselinePlugin`] to their WIT
+//! world. Each generates the bindings of its own world only, from the WIT this SDK carries
+//! (`wit/since_v0.1.0`, through `__generate!`, written by build.rs with the absolute path), so
+//! a component records exactly one export and the plugin crate depends on the SDK alone.
+//! Only compiled for `wasm32`, so native builds and tests never see the bindings.
 
-/// Generates the WIT bindings for world `section-plugin` (from `../../wit`, relative to the
-/// plugin crate, or from the directory given as `wit = "..."`) and exports `$plugin` through
-/// them, converting the SDK's plain types into the generated WIT types. Only compiled for
-/// `wasm32`, so native builds and tests never see it.
+//! The generated code names the runtime as `hms_plugin_sdk::__wit_bindgen::rt`, so a plugin
+//! depends on the SDK under its own name (`hms-plugin-sdk`, not renamed), and needs no
+//! wit-bindgen dependency of its own:
+//!
+//! ```toml
+//! [dependencies]
+//! hms-plugin-sdk = { git = "<hms-sys repository>" } # or { path = ".../plugins/sdk" }
+//! ```
+
+// `__generate!(section | baseline)`: `wit_bindgen::generate!` on the SDK's WIT directory.
+include!(concat!(env!("OUT_DIR"), "/generate.rs"));
+
+/// Exports `$plugin` (a [`crate::SectionPlugin`]) as the WIT world `section-plugin`
+/// (`hms:sys/section@0.1.0`), converting the SDK's plain types into the generated WIT types.
 ///
 /// ```ignore
-/// hms_plugin_sdk::export_section_plugin!(MyPlugin);                       // plugins/<name>
-/// hms_plugin_sdk::export_section_plugin!(MyPlugin, wit = "../../../wit"); // deeper crates
+/// hms_plugin_sdk::export_section_plugin!(MyPlugin);
 /// ```
-///
-/// The calling crate must depend on `wit-bindgen`.
 #[macro_export]
 macro_rules! export_section_plugin {
     ($plugin:ty) => {
-        $crate::export_section_plugin!($plugin, wit = "../../wit");
-    };
-    ($plugin:ty, wit = $wit:tt) => {
         #[cfg(target_arch = "wasm32")]
         type HmsExportedPlugin = $plugin;
 
         #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code, missing_docs, clippy::all)]
         mod wit_glue {
-            wit_bindgen::generate!({ world: "section-plugin", path: $wit });
+            $crate::__generate!(section);
 
             use self::exports::hms::sys::section::Guest;
-            use self::hms::sys::types::{
-                Context, Diagnostic, KindRef, PluginMetadata, RenderOutput, Severity,
-            };
+            use self::hms::sys::types as wit;
             use $crate::SectionPlugin as _;
+
+            $crate::__conversions!();
 
             struct Glue;
 
-            fn diagnostic(d: $crate::Diagnostic) -> Diagnostic {
-                Diagnostic {
-                    severity: match d.severity {
-                        $crate::Severity::Error => Severity::Error,
-                        $crate::Severity::Warning => Severity::Warning,
-                        $crate::Severity::Info => Severity::Info,
-                    },
-                    code: d.code,
-                    message: d.message,
-                    path: d.path,
-                    hint: d.hint,
-                    object: None,
-                }
-            }
-
             impl Guest for Glue {
-                fn metadata() -> PluginMetadata {
-                    let m = <super::HmsExportedPlugin>::meta();
-                    PluginMetadata {
-                        name: m.name.into(),
-                        version: m.version.into(),
-                        wit_version: $crate::WIT_VERSION.into(),
-                        section: m.section.into(),
-                        description: m.description.into(),
-                        emits: m
-                            .emits
-                            .iter()
-                            .map(|k| KindRef {
-                                group: k.group.into(),
-                                kind: k.kind.into(),
-                            })
-                            .collect(),
-                        section_schema: m.section_schema.to_string(),
-                    }
+                fn metadata() -> wit::PluginMetadata {
+                    metadata(<super::HmsExportedPlugin>::meta())
                 }
 
-                fn render(section: String, ctx: Context) -> RenderOutput {
-                    let ctx = $crate::Ctx::new(
-                        ctx.spec_name,
-                        ctx.namespace,
-                        ctx.node_selector,
-                        ctx.common_labels,
-                        &ctx.spec,
-                    );
-                    let out = <super::HmsExportedPlugin>::render(&section, &ctx);
-                    RenderOutput {
+                fn render(section: String, ctx: wit::Context) -> wit::RenderOutput {
+                    let out = <super::HmsExportedPlugin>::render(&section, &context(ctx));
+                    wit::RenderOutput {
                         manifests: out.manifest_texts(),
                         diagnostics: out.diagnostics.into_iter().map(diagnostic).collect(),
                         node_selector: out.node_selector,
@@ -87,6 +57,113 @@ macro_rules! export_section_plugin {
             }
 
             export!(Glue);
+        }
+    };
+}
+
+/// Exports `$plugin` (a [`crate::BaselinePlugin`]) as the WIT world `baseline-plugin`
+/// (`hms:sys/baseline@0.1.0`).
+///
+/// ```ignore
+/// hms_plugin_sdk::export_baseline_plugin!(MyBaseline);
+/// ```
+#[macro_export]
+macro_rules! export_baseline_plugin {
+    ($plugin:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        type HmsExportedPlugin = $plugin;
+
+        #[cfg(target_arch = "wasm32")]
+        #[allow(unsafe_code, missing_docs, clippy::all)]
+        mod wit_glue {
+            $crate::__generate!(baseline);
+
+            use self::exports::hms::sys::baseline::Guest;
+            use self::hms::sys::types as wit;
+            use $crate::BaselinePlugin as _;
+
+            $crate::__conversions!();
+
+            struct Glue;
+
+            impl Guest for Glue {
+                fn metadata() -> wit::PluginMetadata {
+                    metadata(<super::HmsExportedPlugin>::meta())
+                }
+
+                fn check(
+                    manifests: Vec<String>,
+                    params: String,
+                    ctx: wit::Context,
+                ) -> wit::CheckOutput {
+                    let out = <super::HmsExportedPlugin>::check(&manifests, &params, &context(ctx));
+                    wit::CheckOutput {
+                        findings: out.findings.into_iter().map(diagnostic).collect(),
+                        hardened: out
+                            .hardened
+                            .map(|objects| objects.iter().map(ToString::to_string).collect()),
+                    }
+                }
+            }
+
+            export!(Glue);
+        }
+    };
+}
+
+/// The conversions between the SDK's types and the generated WIT types of either world, in the
+/// module that generated them (`wit` is `hms::sys::types`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conversions {
+    () => {
+        fn diagnostic(d: $crate::Diagnostic) -> wit::Diagnostic {
+            wit::Diagnostic {
+                severity: match d.severity {
+                    $crate::Severity::Error => wit::Severity::Error,
+                    $crate::Severity::Warning => wit::Severity::Warning,
+                    $crate::Severity::Info => wit::Severity::Info,
+                },
+                code: d.code,
+                message: d.message,
+                path: d.path,
+                hint: d.hint,
+                object: d.object.map(|o| wit::ObjectRef {
+                    group: o.group,
+                    kind: o.kind,
+                    namespace: o.namespace,
+                    name: o.name,
+                }),
+            }
+        }
+
+        fn metadata(m: $crate::PluginMeta) -> wit::PluginMetadata {
+            wit::PluginMetadata {
+                name: m.name.into(),
+                version: m.version.into(),
+                wit_version: $crate::WIT_VERSION.into(),
+                section: m.section.into(),
+                description: m.description.into(),
+                emits: m
+                    .emits
+                    .iter()
+                    .map(|k| wit::KindRef {
+                        group: k.group.into(),
+                        kind: k.kind.into(),
+                    })
+                    .collect(),
+                section_schema: m.section_schema.to_string(),
+            }
+        }
+
+        fn context(ctx: wit::Context) -> $crate::Ctx {
+            $crate::Ctx::new(
+                ctx.spec_name,
+                ctx.namespace,
+                ctx.node_selector,
+                ctx.common_labels,
+                &ctx.spec,
+            )
         }
     };
 }

@@ -1,11 +1,13 @@
-//! The plugin-side view of the WIT `section` interface: context, output, metadata and the
-//! [`SectionPlugin`] trait that [`crate::export_section_plugin!`] binds to the WIT exports.
+//! The plugin-side view of the WIT interfaces: context, outputs, metadata, and the traits
+//! [`SectionPlugin`] and [`BaselinePlugin`] that [`crate::export_section_plugin!`] and
+//! [`crate::export_baseline_plugin!`] bind to the WIT exports.
 
 use serde_json::Value;
 
 use crate::diag::Diagnostic;
 
-/// The WIT package version these plugins are built against (`hms:sys@0.1.0`).
+/// The WIT package version these plugins are built against (`hms:sys@0.1.0`, the SDK's
+/// `wit/since_v0.1.0`).
 pub const WIT_VERSION: &str = "0.1.0";
 
 /// An API group and kind a plugin may emit; `group` is empty for the core group.
@@ -15,7 +17,8 @@ pub struct KindRef {
     pub kind: &'static str,
 }
 
-/// Describes a plugin (the WIT `plugin-metadata`, minus the WIT version, which is fixed).
+/// Describes a plugin (the WIT `plugin-metadata`, minus the WIT version, which is fixed). A
+/// baseline's `section` is `baseline`, its `emits` empty and its schema that of its parameters.
 #[derive(Debug, Clone)]
 pub struct PluginMeta {
     pub name: &'static str,
@@ -94,12 +97,38 @@ impl Output {
     }
 }
 
-/// Implemented by each bundled plugin; [`crate::export_section_plugin!`] exports it over WIT.
+/// Implemented by a section plugin; [`crate::export_section_plugin!`] exports it over WIT.
 pub trait SectionPlugin {
     /// The plugin's metadata.
     fn meta() -> PluginMeta;
     /// Renders the section's JSON text.
     fn render(section: &str, ctx: &Ctx) -> Output;
+}
+
+/// A baseline plugin's answer (the WIT `check-output`).
+#[derive(Debug, Clone, Default)]
+pub struct CheckOutput {
+    /// Findings, each naming its object ([`Diagnostic::on`]); an error refuses the spec.
+    pub findings: Vec<Diagnostic>,
+    /// Hardened replacements (same objects, same order, same identities), or `None`.
+    pub hardened: Option<Vec<Value>>,
+}
+
+impl From<Vec<Diagnostic>> for CheckOutput {
+    fn from(findings: Vec<Diagnostic>) -> Self {
+        CheckOutput {
+            findings,
+            hardened: None,
+        }
+    }
+}
+
+/// Implemented by a baseline plugin; [`crate::export_baseline_plugin!`] exports it over WIT.
+pub trait BaselinePlugin {
+    /// The plugin's metadata (`section: "baseline"`, no `emits`).
+    fn meta() -> PluginMeta;
+    /// Judges `manifests` (one JSON object each) with `params` (the baseline entry as JSON).
+    fn check(manifests: &[String], params: &str, ctx: &Ctx) -> CheckOutput;
 }
 
 #[cfg(test)]

@@ -12,7 +12,11 @@ pub struct Reader {
     errors: Vec<Diagnostic>,
 }
 
-fn type_name(v: &Value) -> &'static str {
+/// The hint of every section-reading error (here and in [`crate::section`]).
+pub(crate) const HINT: &str =
+    "check the section against the plugin's section schema (docs/spec.md)";
+
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -54,7 +58,7 @@ impl Reader {
         self.errors.push(
             Diagnostic::error(self.code.clone(), message)
                 .at(path)
-                .hint("check the section against the plugin's section schema (docs/spec.md)"),
+                .hint(HINT),
         );
     }
 

@@ -1,7 +1,6 @@
 //! Renders the `storage` section into a StorageClass and a PersistentVolumeClaim.
 
-use hms_plugin_sdk::labels::{self, Labels};
-use hms_plugin_sdk::object::{Scope, metadata, object};
+use hms_plugin_sdk::labels;
 use hms_plugin_sdk::{Ctx, Output, Reader};
 use serde_json::{Value, json};
 
@@ -57,12 +56,11 @@ pub fn render(section: &str, ctx: &Ctx) -> Output {
         fs_name,
         pool,
     };
-    let labels = labels::standard(&ctx.common_labels, &ctx.spec_name, COMPONENT);
     let class = format!("{name}-encrypted");
     Output {
         manifests: vec![
-            storage_class(&class, p, &vol, &labels),
-            claim(name, &class, mode, &size, &ctx.namespace, &labels),
+            storage_class(&class, p, &vol, ctx),
+            claim(name, &class, mode, &size, ctx),
         ],
         diagnostics,
         node_selector: Vec::new(),
@@ -70,38 +68,32 @@ pub fn render(section: &str, ctx: &Ctx) -> Output {
 }
 
 /// The cluster-scoped StorageClass, annotated with the cipher and the key.
-fn storage_class(name: &str, p: &Provider, v: &Volume<'_>, labels: &Labels) -> Value {
+fn storage_class(name: &str, p: &Provider, v: &Volume<'_>, ctx: &Ctx) -> Value {
     let key = v.kms_key_id.unwrap_or("provider-default");
     let annotations = labels::from_pairs(&[
         ("hms.io/encryption", "aes256"),
         ("hms.io/encryption-key", key),
     ]);
-    object(
-        "storage.k8s.io/v1",
-        "StorageClass",
-        metadata(name, Scope::Cluster, labels, &annotations),
-        json!({
+    ctx.object("storage.k8s.io/v1", "StorageClass", name, COMPONENT)
+        .cluster_scoped()
+        .annotations(&annotations)
+        .body(json!({
             "provisioner": providers::provisioner(p, v),
             "parameters": providers::parameters(p, v),
             "reclaimPolicy": "Retain",
             "allowVolumeExpansion": true,
             "volumeBindingMode": "WaitForFirstConsumer"
-        }),
-    )
+        }))
 }
 
 /// The PVC the workload mounts, named after the volume.
-fn claim(name: &str, class: &str, mode: &str, size: &str, ns: &str, labels: &Labels) -> Value {
-    object(
-        "v1",
-        "PersistentVolumeClaim",
-        metadata(name, Scope::Namespaced(ns), labels, &Labels::new()),
-        json!({
+fn claim(name: &str, class: &str, mode: &str, size: &str, ctx: &Ctx) -> Value {
+    ctx.object("v1", "PersistentVolumeClaim", name, COMPONENT)
+        .body(json!({
             "spec": {
                 "accessModes": [mode],
                 "storageClassName": class,
                 "resources": {"requests": {"storage": size}}
             }
-        }),
-    )
+        }))
 }

@@ -3,7 +3,7 @@
 
 use hms_plugin_sdk::Ctx;
 use hms_plugin_sdk::labels::{self, Labels};
-use hms_plugin_sdk::object::{Scope, match_labels, metadata, object};
+use hms_plugin_sdk::object::match_labels;
 use serde_json::{Map, Value, json};
 
 /// The section's fields, read and checked.
@@ -104,16 +104,9 @@ fn pod_spec(w: &Workload<'_>, ctx: &Ctx, selector: &Labels) -> Value {
 /// The Deployment; its pods carry all of `labels` and are selected by the name label.
 pub fn deployment(w: &Workload<'_>, ctx: &Ctx, labels: &Labels) -> Value {
     let selector = labels::from_pairs(&[("app.kubernetes.io/name", w.name)]);
-    object(
-        "apps/v1",
-        "Deployment",
-        metadata(
-            w.name,
-            Scope::Namespaced(&ctx.namespace),
-            labels,
-            &Labels::new(),
-        ),
-        json!({
+    ctx.object("apps/v1", "Deployment", w.name, crate::render::COMPONENT)
+        .labels(labels)
+        .body(json!({
             "spec": {
                 "replicas": w.replicas,
                 "selector": match_labels(&selector),
@@ -122,6 +115,5 @@ pub fn deployment(w: &Workload<'_>, ctx: &Ctx, labels: &Labels) -> Value {
                     "spec": pod_spec(w, ctx, &selector)
                 }
             }
-        }),
-    )
+        }))
 }

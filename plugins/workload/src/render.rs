@@ -1,14 +1,14 @@
 //! Reads the `workload` section and renders the Namespace, ServiceAccount and Deployment.
 
 use hms_plugin_sdk::labels::{self, Labels};
-use hms_plugin_sdk::object::{Scope, metadata, object};
 use hms_plugin_sdk::{Ctx, Output, Reader};
 use serde_json::{Value, json};
 
 use crate::defaults::{self, NO_VOLUME};
 use crate::pod::{self, Workload};
 
-const COMPONENT: &str = "workload";
+/// The `app.kubernetes.io/component` of every object.
+pub(crate) const COMPONENT: &str = "workload";
 
 /// Renders the section text; a malformed section gives error diagnostics, never a panic.
 pub fn render(section: &str, ctx: &Ctx) -> Output {
@@ -26,8 +26,8 @@ pub fn render(section: &str, ctx: &Ctx) -> Output {
     let labels = labels::standard(&ctx.common_labels, w.name, COMPONENT);
     Output {
         manifests: vec![
-            namespace(&ctx.namespace, &labels),
-            service_account(w.name, &ctx.namespace, &labels),
+            namespace(ctx, &labels),
+            service_account(w.name, ctx, &labels),
             pod::deployment(&w, ctx, &labels),
         ],
         diagnostics: Vec::new(),
@@ -86,7 +86,7 @@ fn read<'v>(v: &'v Value, r: &mut Reader) -> Option<Workload<'v>> {
 }
 
 /// The namespace, enforcing (and auditing and warning on) Pod Security `restricted`.
-fn namespace(name: &str, labels: &Labels) -> Value {
+fn namespace(ctx: &Ctx, labels: &Labels) -> Value {
     let mut l = labels.clone();
     for mode in ["enforce", "audit", "warn"] {
         l.insert(
@@ -98,20 +98,15 @@ fn namespace(name: &str, labels: &Labels) -> Value {
             "latest".into(),
         );
     }
-    object(
-        "v1",
-        "Namespace",
-        metadata(name, Scope::Cluster, &l, &Labels::new()),
-        json!({}),
-    )
+    ctx.object("v1", "Namespace", &ctx.namespace, COMPONENT)
+        .cluster_scoped()
+        .labels(&l)
+        .body(json!({}))
 }
 
 /// A dedicated ServiceAccount that mounts no token.
-fn service_account(name: &str, ns: &str, labels: &Labels) -> Value {
-    object(
-        "v1",
-        "ServiceAccount",
-        metadata(name, Scope::Namespaced(ns), labels, &Labels::new()),
-        json!({"automountServiceAccountToken": false}),
-    )
+fn service_account(name: &str, ctx: &Ctx, labels: &Labels) -> Value {
+    ctx.object("v1", "ServiceAccount", name, COMPONENT)
+        .labels(labels)
+        .body(json!({"automountServiceAccountToken": false}))
 }

@@ -2,17 +2,12 @@
 //! name to check that bundled names are reserved). `mode` in its parameters picks what it does:
 //! `ok` (nothing), `privileged` (its hardened output makes every container privileged),
 //! `refuse` (one error finding), `rename` (hardened output renames the first object).
-//!
-//! Only the wasm32 build has content; a native `cargo test --workspace` compiles an empty crate.
-#![cfg(target_arch = "wasm32")]
+//! It is exported through the SDK like any baseline: what it breaks is the hardening contract.
 
-wit_bindgen::generate!({ world: "baseline-plugin", path: "../../wit" });
+use hms_plugin_sdk::{BaselinePlugin, CheckOutput, Ctx, Diagnostic, PluginMeta};
+use serde_json::{Value, json};
 
-use exports::hms::sys::baseline::Guest;
-use hms::sys::types::{CheckOutput, Context, Diagnostic, PluginMetadata, Severity};
-use serde_json::Value;
-
-struct Tamper;
+pub struct Tamper;
 
 /// Makes every container of a pod template privileged.
 fn privileged(mut v: Value) -> Value {
@@ -28,60 +23,55 @@ fn privileged(mut v: Value) -> Value {
     v
 }
 
-impl Guest for Tamper {
-    fn metadata() -> PluginMetadata {
-        PluginMetadata {
-            name: "tamper-base".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            wit_version: "0.1.0".into(),
-            section: "baseline".into(),
-            description: "hardens objects into what other baselines refuse (tests only)".into(),
+impl BaselinePlugin for Tamper {
+    fn meta() -> PluginMeta {
+        PluginMeta {
+            name: "tamper-base",
+            version: env!("CARGO_PKG_VERSION"),
+            section: "baseline",
+            description: "hardens objects into what other baselines refuse (tests only)",
             emits: Vec::new(),
-            section_schema: r#"{"type":"object","properties":{"name":{"type":"string"},"mode":{"enum":["ok","privileged","refuse","rename"]}},"additionalProperties":false}"#.into(),
+            section_schema: json!({
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "mode": {"enum": ["ok", "privileged", "refuse", "rename"]}
+                },
+                "additionalProperties": false
+            }),
         }
     }
 
-    fn check(manifests: Vec<String>, params: String, _ctx: Context) -> CheckOutput {
-        let params: Value = serde_json::from_str(&params).unwrap_or_default();
+    fn check(manifests: &[String], params: &str, _ctx: &Ctx) -> CheckOutput {
+        let params: Value = serde_json::from_str(params).unwrap_or_default();
         let objects = manifests
             .iter()
             .map(|m| serde_json::from_str::<Value>(m).unwrap_or_default());
-        match params["mode"].as_str().unwrap_or("ok") {
-            "privileged" => CheckOutput {
-                findings: Vec::new(),
-                hardened: Some(objects.map(|v| privileged(v).to_string()).collect()),
-            },
-            "rename" => CheckOutput {
-                findings: Vec::new(),
-                hardened: Some(
-                    objects
-                        .enumerate()
-                        .map(|(i, mut v)| {
-                            if i == 0 {
-                                v["metadata"]["name"] = Value::String("renamed".into());
-                            }
-                            v.to_string()
-                        })
-                        .collect(),
-                ),
-            },
-            "refuse" => CheckOutput {
-                findings: vec![Diagnostic {
-                    severity: Severity::Error,
-                    code: "TAMPER-REFUSED".into(),
-                    message: "tamper-base refuses everything".into(),
-                    path: String::new(),
-                    hint: String::new(),
-                    object: None,
-                }],
-                hardened: None,
-            },
-            _ => CheckOutput {
-                findings: Vec::new(),
-                hardened: None,
-            },
+        let hardened = match params["mode"].as_str().unwrap_or("ok") {
+            "privileged" => objects.map(privileged).collect(),
+            "rename" => objects
+                .enumerate()
+                .map(|(i, mut v)| {
+                    if i == 0 {
+                        v["metadata"]["name"] = Value::String("renamed".into());
+                    }
+                    v
+                })
+                .collect(),
+            "refuse" => {
+                return vec![Diagnostic::error(
+                    "TAMPER-REFUSED",
+                    "tamper-base refuses everything",
+                )]
+                .into();
+            }
+            _ => return CheckOutput::default(),
+        };
+        CheckOutput {
+            findings: Vec::new(),
+            hardened: Some(hardened),
         }
     }
 }
 
-export!(Tamper);
+hms_plugin_sdk::export_baseline_plugin!(Tamper);

@@ -11,7 +11,9 @@
 //! Only the wasm32 build has content; a native `cargo test --workspace` compiles an empty crate.
 #![cfg(target_arch = "wasm32")]
 
-wit_bindgen::generate!({ world: "section-plugin", path: "../../wit" });
+// Raw bindings on purpose (it returns text that is not JSON, which the SDK cannot express),
+// from the WIT the SDK carries.
+wit_bindgen::generate!({ world: "section-plugin", path: "../../plugins/sdk/wit/since_v0.1.0" });
 
 use exports::hms::sys::section::Guest;
 use hms::sys::types::{Context, Diagnostic, KindRef, PluginMetadata, RenderOutput, Severity};

@@ -17,60 +17,8 @@ pub const DEFAULT_REQUIRED_LABELS: [&str; 1] = ["hms.io/owner"];
 /// A Kubernetes label key: an optional DNS-subdomain prefix and `/`, then a name.
 const LABEL_KEY_PATTERN: &str = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$";
 
-/// How serious a finding is; mirrors the WIT `severity` enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-/// The object a finding is about; mirrors the WIT `object-ref` record.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ObjectRef {
-    /// API group, empty for the core group.
-    pub group: String,
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
-}
-
-impl ObjectRef {
-    /// Reads group, kind, namespace and name from a manifest, leaving unknown parts empty.
-    pub fn of(obj: &Value) -> Self {
-        let s = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or("");
-        ObjectRef {
-            group: s("/apiVersion")
-                .rsplit_once('/')
-                .map_or("", |(g, _)| g)
-                .to_string(),
-            kind: s("/kind").to_string(),
-            namespace: s("/metadata/namespace").to_string(),
-            name: s("/metadata/name").to_string(),
-        }
-    }
-
-    /// `Kind namespace/name` (or `Kind name` when cluster-scoped), for messages.
-    pub fn display(&self) -> String {
-        if self.namespace.is_empty() {
-            format!("{} {}", self.kind, self.name)
-        } else {
-            format!("{} {}/{}", self.kind, self.namespace, self.name)
-        }
-    }
-}
-
-/// One finding; mirrors the WIT `diagnostic` record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub severity: Severity,
-    pub code: String,
-    pub message: String,
-    /// JSON pointer into the object named by `object`.
-    pub path: String,
-    pub hint: String,
-    pub object: Option<ObjectRef>,
-}
+/// A finding is the SDK's diagnostic with its object set.
+pub use hms_plugin_sdk::{Diagnostic as Finding, ObjectRef, Severity};
 
 /// The baseline's parameters, defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]

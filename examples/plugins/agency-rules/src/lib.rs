@@ -19,7 +19,8 @@
 //! Everything in the entry except `plugin` reaches [`check()`] as `params`, after the host has
 //! validated it against [`params_schema`]. Findings are errors (they refuse the spec) and name
 //! the object and a JSON pointer into it. The checks are plain Rust ([`check()`]); this file
-//! only adapts them to the WIT world `baseline-plugin`.
+//! only implements the SDK's `BaselinePlugin` over them, exported as the WIT world
+//! `baseline-plugin` by `hms_plugin_sdk::export_baseline_plugin!`.
 
 pub mod check;
 
@@ -35,75 +36,28 @@ pub const NAME: &str = "agency-rules";
 pub const DESCRIPTION: &str =
     "Agency rules: required labels on every object, container images only from approved registries";
 
-/// The WIT version this plugin was built against.
-pub const WIT_VERSION: &str = "0.1.0";
+/// The exported baseline: [`check()`] and its metadata.
+pub struct AgencyRules;
 
-/// The component's export: the WIT glue around [`check()`]. It exists only in the wasm build,
-/// so native builds and unit tests never compile the wit-bindgen macro chain.
-#[cfg(target_arch = "wasm32")]
-#[allow(unsafe_code)] // wit-bindgen's generated canonical-ABI glue
-mod wit_glue {
-    use super::{DESCRIPTION, Finding, NAME, Severity, WIT_VERSION, check, params_schema};
-
-    // This crate sits three levels below the workspace root.
-    wit_bindgen::generate!({ world: "baseline-plugin", path: "../../../wit" });
-
-    use self::exports::hms::sys::baseline::Guest;
-    use self::hms::sys::types as wit;
-
-    struct Plugin;
-
-    impl From<Severity> for wit::Severity {
-        fn from(s: Severity) -> Self {
-            match s {
-                Severity::Error => wit::Severity::Error,
-                Severity::Warning => wit::Severity::Warning,
-                Severity::Info => wit::Severity::Info,
-            }
+impl hms_plugin_sdk::BaselinePlugin for AgencyRules {
+    fn meta() -> hms_plugin_sdk::PluginMeta {
+        hms_plugin_sdk::PluginMeta {
+            name: NAME,
+            version: env!("CARGO_PKG_VERSION"),
+            section: "baseline",
+            description: DESCRIPTION,
+            emits: Vec::new(),
+            section_schema: params_schema(),
         }
     }
 
-    impl From<Finding> for wit::Diagnostic {
-        fn from(f: Finding) -> Self {
-            wit::Diagnostic {
-                severity: f.severity.into(),
-                code: f.code,
-                message: f.message,
-                path: f.path,
-                hint: f.hint,
-                object: f.object.map(|o| wit::ObjectRef {
-                    group: o.group,
-                    kind: o.kind,
-                    namespace: o.namespace,
-                    name: o.name,
-                }),
-            }
-        }
+    fn check(
+        manifests: &[String],
+        params: &str,
+        _ctx: &hms_plugin_sdk::Ctx,
+    ) -> hms_plugin_sdk::CheckOutput {
+        check(manifests, params).into()
     }
-
-    impl Guest for Plugin {
-        fn metadata() -> wit::PluginMetadata {
-            wit::PluginMetadata {
-                name: NAME.to_string(),
-                version: env!("CARGO_PKG_VERSION").to_string(),
-                wit_version: WIT_VERSION.to_string(),
-                section: "baseline".to_string(),
-                description: DESCRIPTION.to_string(),
-                emits: Vec::new(),
-                section_schema: params_schema().to_string(),
-            }
-        }
-
-        fn check(manifests: Vec<String>, params: String, _ctx: wit::Context) -> wit::CheckOutput {
-            wit::CheckOutput {
-                findings: check(&manifests, &params)
-                    .into_iter()
-                    .map(Into::into)
-                    .collect(),
-                hardened: None,
-            }
-        }
-    }
-
-    export!(Plugin);
 }
+
+hms_plugin_sdk::export_baseline_plugin!(AgencyRules);

@@ -16,9 +16,9 @@
 //!     encryption: true      # default; false is refused
 //! ```
 //!
-//! The host validates the section against [`schema::section_schema`] and hands it over exactly
-//! as written, so the plugin applies the defaults the schema publishes itself
-//! ([`render::Volume::read`]). It emits only kinds the host's storage allow-list permits
+//! The section is one Rust type, [`schema::Storage`]: the host validates the section against
+//! the schema derived from it and hands it over exactly as written, and serde applies the
+//! defaults that schema publishes. It emits only kinds the host's storage allow-list permits
 //! (StorageClass, PersistentVolumeClaim), so the spec needs no grant; the optional `quota`
 //! adds a ResourceQuota, which is outside that list and needs
 //! `grants: {netapp-trident: [ResourceQuota]}` in the spec.
@@ -59,7 +59,7 @@ impl SectionPlugin for TridentPlugin {
                     kind: "ResourceQuota",
                 },
             ],
-            section_schema: schema::section_schema(),
+            section_schema: hms_plugin_sdk::section::schema::<schema::Storage>(),
         }
     }
 
@@ -68,5 +68,4 @@ impl SectionPlugin for TridentPlugin {
     }
 }
 
-// This crate sits three levels below the workspace root, so the WIT directory is named.
-hms_plugin_sdk::export_section_plugin!(TridentPlugin, wit = "../../../wit");
+hms_plugin_sdk::export_section_plugin!(TridentPlugin);

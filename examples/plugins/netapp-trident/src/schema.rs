@@ -1,78 +1,101 @@
-//! JSON Schema (draft 2020-12) of the `storage` section as this plugin accepts it. The host
-//! validates the section against it before `render` (unknown fields with "did you mean", enum
-//! choices, required fields, the host's named formats); `default` is published for people and
-//! tools, and applied by the plugin itself.
+//! The `storage` section as this plugin accepts it: one Rust type for what the plugin reads and
+//! the JSON Schema the host validates against before `render` (unknown fields with "did you
+//! mean", enum choices, required fields, the host's named formats). The defaults serde applies
+//! are the ones the schema publishes.
 
-use serde_json::{Value, json};
-
-/// Service tiers; each is a Trident label (`tier=<tier>`) on the backend's (virtual) pools.
-pub const TIERS: [&str; 3] = ["gold", "silver", "bronze"];
-/// The tier when the section names none.
-pub const DEFAULT_TIER: &str = "silver";
-
-/// Trident's ONTAP NAS drivers: NFS volumes that many replicas can mount (ReadWriteMany) and
-/// that ONTAP encrypts with NetApp Volume Encryption when the backend enables it.
-pub const BACKENDS: [&str; 3] = ["ontap-nas", "ontap-nas-economy", "ontap-nas-flexgroup"];
-/// The driver when the section names none.
-pub const DEFAULT_BACKEND: &str = "ontap-nas";
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// An SVM name as ONTAP writes it, restricted to what fits in Trident's `storagePools`
 /// parameter unquoted (no `:`, `,` or `;`).
 pub const SVM_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$";
 
-/// The schema the host validates the `storage` section against.
-pub fn section_schema() -> Value {
-    json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "storage (netapp-trident)",
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["volume"],
-        "properties": {
-            "volume": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["name", "size", "svm"],
-                "properties": {
-                    "name": {
-                        "description": "the PersistentVolumeClaim's name; the workload mounts it",
-                        "type": "string",
-                        "format": "dns1123-label"
-                    },
-                    "size": {
-                        "description": "requested capacity, e.g. 1Ti or 500Gi",
-                        "type": "string",
-                        "format": "k8s-quantity"
-                    },
-                    "tier": {
-                        "description": "service tier: the Trident selector tier=<tier>",
-                        "enum": TIERS,
-                        "default": DEFAULT_TIER
-                    },
-                    "svm": {
-                        "description": "the SVM to provision on; its Trident backend must be named after it (backendName)",
-                        "type": "string",
-                        "minLength": 1,
-                        "maxLength": 253,
-                        "pattern": SVM_PATTERN
-                    },
-                    "backend": {
-                        "description": "the Trident storage driver (backendType)",
-                        "enum": BACKENDS,
-                        "default": DEFAULT_BACKEND
-                    },
-                    "encryption": {
-                        "description": "NetApp Volume Encryption; must stay true",
-                        "type": "boolean",
-                        "default": true
-                    }
-                }
-            },
-            "quota": {
-                "description": "optional cap on the claims of this class in the namespace (a ResourceQuota; needs a grant)",
-                "type": "string",
-                "format": "k8s-quantity"
-            }
+/// An encrypted NetApp Trident volume and its class.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "storage (netapp-trident)")]
+pub struct Storage {
+    pub volume: Volume,
+    /// optional cap on the claims of this class in the namespace (a ResourceQuota; needs a grant)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", extend("format" = "k8s-quantity"))]
+    pub quota: Option<String>,
+}
+
+/// The volume: its claim, capacity, tier, SVM and driver.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Volume {
+    /// the PersistentVolumeClaim's name; the workload mounts it
+    #[schemars(extend("format" = "dns1123-label"))]
+    pub name: String,
+    /// requested capacity, e.g. 1Ti or 500Gi
+    #[schemars(extend("format" = "k8s-quantity"))]
+    pub size: String,
+    /// service tier: the Trident selector tier=<tier>
+    #[serde(default)]
+    pub tier: Tier,
+    /// the SVM to provision on; its Trident backend must be named after it (backendName)
+    #[schemars(length(min = 1, max = 253), regex(pattern = SVM_PATTERN))]
+    pub svm: String,
+    /// the Trident storage driver (backendType)
+    #[serde(default)]
+    pub backend: Backend,
+    /// NetApp Volume Encryption; must stay true
+    #[serde(default = "encrypted")]
+    pub encryption: bool,
+}
+
+fn encrypted() -> bool {
+    true
+}
+
+/// Service tiers; each is a Trident label (`tier=<tier>`) on the backend's (virtual) pools.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    Gold,
+    #[default]
+    Silver,
+    Bronze,
+}
+
+/// Trident's ONTAP NAS drivers: NFS volumes that many replicas can mount (ReadWriteMany) and
+/// that ONTAP encrypts with NetApp Volume Encryption when the backend enables it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    #[default]
+    OntapNas,
+    OntapNasEconomy,
+    OntapNasFlexgroup,
+}
+
+impl Tier {
+    /// The name as written in the section.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Gold => "gold",
+            Tier::Silver => "silver",
+            Tier::Bronze => "bronze",
         }
-    })
+    }
+}
+
+impl Backend {
+    /// The driver name as written in the section (Trident's `backendType`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::OntapNas => "ontap-nas",
+            Backend::OntapNasEconomy => "ontap-nas-economy",
+            Backend::OntapNasFlexgroup => "ontap-nas-flexgroup",
+        }
+    }
+}
+
+impl Volume {
+    /// The StorageClass name: one class per volume and tier.
+    pub fn class(&self) -> String {
+        format!("{}-{}-encrypted", self.name, self.tier.as_str())
+    }
 }

@@ -127,20 +127,25 @@ fn quota_adds_a_resource_quota_on_the_class() {
 
 #[test]
 fn bad_sections_are_error_diagnostics_never_panics() {
-    let out = render(
-        json!({"volume": {"size": 5, "tier": "platinum", "svm": "a:b",
-        "encryption": "yes"}}),
-    );
-    assert_eq!(
-        codes(&out),
-        [
-            ("TRIDENT-SECTION", "/volume/name"),
-            ("TRIDENT-SECTION", "/volume/tier"),
-            ("TRIDENT-SECTION", "/volume/encryption"),
-            ("TRIDENT-SECTION", "/volume/svm"),
-        ]
-    );
-    assert!(out.manifests.is_empty());
+    // The host validates against the schema first; the plugin still refuses what it cannot
+    // read, at the first field it cannot read.
+    let volume = json!({"name": "v", "size": "1Ti", "svm": "svm_dcaa"});
+    for (field, value, at) in [
+        ("name", Value::Null, "/volume/name"),
+        ("size", json!(5), "/volume/size"),
+        ("tier", json!("platinum"), "/volume/tier"),
+        ("encryption", json!("yes"), "/volume/encryption"),
+        ("svm", json!("a:b"), "/volume/svm"),
+    ] {
+        let mut v = volume.clone();
+        v[field] = value;
+        if field == "name" {
+            v.as_object_mut().map(|o| o.remove("name"));
+        }
+        let out = render(json!({ "volume": v }));
+        assert_eq!(codes(&out), [("TRIDENT-SECTION", at)], "{field}");
+        assert!(out.manifests.is_empty());
+    }
     for text in ["", "[]", "{}", "{\"volume\": 3}", "not json"] {
         let out = TridentPlugin::render(text, &ctx());
         assert!(out.has_errors(), "{text:?}");
