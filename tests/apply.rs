@@ -35,7 +35,10 @@ pub(super) fn argv(cluster: &Cluster, args: &[&str]) -> Vec<String> {
     argv.push(cluster.kubeconfig().display().to_string());
     argv.push("--events".into());
     argv.push(events.display().to_string());
-    if matches!(args.first(), Some(&"apply") | Some(&"plan") | Some(&"diff")) {
+    if matches!(
+        args.first(),
+        Some(&"apply") | Some(&"plan") | Some(&"diff") | Some(&"status")
+    ) {
         argv.push("--cache-dir".into());
         argv.push(support::cache_dir().display().to_string());
     }
@@ -565,6 +568,80 @@ fn plan_usage_errors_exit_1_after_global_options_too() {
     let run = support::wait_child(support::spawn_hms(&args), Duration::from_secs(60));
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("--bad"), "{run:?}");
+}
+
+/// The contract grows without breaking: a plugin built against the frozen `hms:sys@0.1.0`
+/// (the hostile test plugin, raw bindings, serving `workload`) loads beside the bundled 0.2.0
+/// plugins, renders and applies; `status` shows the network plugin's own line and, for the
+/// 0.1.0 plugin, which cannot judge its section, the host's generic kstatus line.
+#[test]
+fn a_plugin_built_against_0_1_gets_generic_status_beside_plugins_that_judge_their_own() {
+    let cluster = Cluster::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(support::hostile_wasm(), dir.path().join("legacy.wasm")).expect("copy");
+    let spec = dir.path().join("legacy.yml");
+    std::fs::write(
+        &spec,
+        "name: hostile\nplugins:\n  workload: ./legacy.wasm\nnetwork:\n  policy:\n    \
+         name: fence\n    ingressCIDR: \"10.0.0.0/24\"\n    egress: deny-all\n\
+         workload:\n  mode: ok\n",
+    )
+    .expect("write spec");
+    let spec = spec.display().to_string();
+
+    let inspect = support::hms(&[
+        "plugins",
+        "inspect",
+        &support::hostile_wasm().display().to_string(),
+    ]);
+    assert!(
+        inspect
+            .stdout
+            .contains("world        section-plugin (hms:sys@0.1.0)"),
+        "{inspect:?}"
+    );
+    // The hostile plugin renders no Namespace: the platform team made it.
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "hostile"}});
+    let seed = ["apply", "--server-side", "--field-manager=ops-team"];
+    kubectl_ok(&cluster, &seed, &namespace);
+    let run = hms(&cluster, &["apply", &spec]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("ConfigMap hostile/fine created"),
+        "{run:?}"
+    );
+    let status = hms(&cluster, &["status", "hostile"]);
+    assert_eq!(status.code, 0, "{status:?}");
+    assert_eq!(
+        status.stdout,
+        "✔ Network policy enforced (egress: DENY)\n\
+         ✔ workload: 1/1 object ready (generic readiness: plugin hostile is built against \
+         hms:sys 0.1.0)\n"
+    );
+
+    // The same plugin, not in this machine's cache: the generic line says so.
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let mut args = argv(&cluster, &["status", "hostile"]);
+    let at = args
+        .iter()
+        .position(|a| a == "--cache-dir")
+        .expect("cache flag");
+    args[at + 1] = elsewhere.path().display().to_string();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let status = support::hms(&args);
+    assert!(
+        status
+            .stdout
+            .contains("(generic readiness: plugin hostile is not on this machine)"),
+        "{status:?}"
+    );
+    assert!(
+        status
+            .stdout
+            .starts_with("✔ Network policy enforced (egress: DENY)\n"),
+        "the bundled plugin is found without the cache: {status:?}"
+    );
 }
 
 #[test]

@@ -23,7 +23,7 @@ fn inspect_shows_what_a_bundled_plugin_is_and_may_do() {
     assert_eq!(run.code, 0, "{run:?}");
     for needle in [
         "name         storage-csi",
-        "world        section-plugin (hms:sys@0.1.0)",
+        "world        section-plugin (hms:sys@0.2.0)",
         "section      storage",
         "from         bundled",
         "digest       sha256:",
@@ -37,7 +37,7 @@ fn inspect_shows_what_a_bundled_plugin_is_and_may_do() {
     let json = hms(&["plugins", "inspect", "cis-level-2", "-o", "json"]);
     let v: Value = serde_json::from_str(&json.stdout).expect("json");
     assert_eq!(v["world"], "baseline-plugin");
-    assert_eq!(v["witVersion"], "0.1.0");
+    assert_eq!(v["witVersion"], "0.2.0");
     assert!(v["size"].as_u64().is_some_and(|s| s > 10_000), "{v}");
     let imports: Vec<&str> = v["imports"]
         .as_array()
@@ -45,7 +45,7 @@ fn inspect_shows_what_a_bundled_plugin_is_and_may_do() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    assert!(imports.contains(&"hms:sys/types@0.1.0"), "{imports:?}");
+    assert!(imports.contains(&"hms:sys/types@0.2.0"), "{imports:?}");
     assert!(
         imports
             .iter()
@@ -157,9 +157,10 @@ fn run_reports_located_errors_and_the_hosts_refusals() {
     assert!(run.stderr.contains("is a baseline plugin"), "{run:?}");
 }
 
-/// The SDK's export macros each generate their own world only (from the SDK's WIT): a section
-/// plugin's component exports `hms:sys/section@0.1.0` and nothing else, a baseline's
-/// `hms:sys/baseline@0.1.0`, the bundled plugins and the examples alike.
+/// The SDK's export macros each generate their own world only (from the SDK's newest WIT): a
+/// section plugin's component exports `hms:sys/section@0.2.0` and `hms:sys/status@0.2.0` and
+/// nothing else, a baseline's `hms:sys/baseline@0.2.0`, the bundled plugins and the examples
+/// alike.
 #[test]
 fn every_plugin_built_with_the_sdk_exports_its_own_world_only() {
     let engine = wasmtime::Engine::default();
@@ -186,11 +187,11 @@ fn every_plugin_built_with_the_sdk_exports_its_own_world_only() {
             .exports(&engine)
             .map(|(export, _)| export.to_string())
             .collect();
-        let world = if baselines.iter().any(|b| name.contains(b)) {
-            "baseline"
+        let want: &[&str] = if baselines.iter().any(|b| name.contains(b)) {
+            &["hms:sys/baseline@0.2.0"]
         } else {
-            "section"
+            &["hms:sys/section@0.2.0", "hms:sys/status@0.2.0"]
         };
-        assert_eq!(exports, [format!("hms:sys/{world}@0.1.0")], "{name}");
+        assert_eq!(exports, want, "{name}");
     }
 }

@@ -190,7 +190,7 @@ fn plugins_list_shows_every_bundled_plugin() {
             r["digest"].as_str().expect("digest").starts_with("sha256:"),
             "{r}"
         );
-        assert_eq!(r["witVersion"], "0.1.0");
+        assert_eq!(r["witVersion"], "0.2.0");
     }
     let table = hms(&["plugins", "list"]);
     assert!(table.stdout.starts_with("SERVES   NAME"), "{table:?}");

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 /// The released WIT version the export macros build against.
-const WIT_DIR: &str = "wit/since_v0.1.0";
+const WIT_DIR: &str = "wit/since_v0.2.0";
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));

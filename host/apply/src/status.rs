@@ -56,16 +56,18 @@ pub struct SectionInfo {
 impl SectionInfo {
     /// The references of its objects.
     pub fn refs(&self) -> impl Iterator<Item = ObjectRef> + '_ {
-        self.objects.iter().map(|[api_version, kind, namespace, name]| {
-            let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-            ObjectRef {
-                group: group.to_string(),
-                version: version.to_string(),
-                kind: kind.clone(),
-                namespace: namespace.clone(),
-                name: name.clone(),
-            }
-        })
+        self.objects
+            .iter()
+            .map(|[api_version, kind, namespace, name]| {
+                let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+                ObjectRef {
+                    group: group.to_string(),
+                    version: version.to_string(),
+                    kind: kind.clone(),
+                    namespace: namespace.clone(),
+                    name: name.clone(),
+                }
+            })
     }
 }
 
@@ -127,11 +129,7 @@ impl fmt::Display for Line {
 
 /// The generic line of a section whose plugin does not judge it: every object of the section
 /// by kstatus (`hms_plugin_sdk::kstatus`). `why` says why the generic rules apply.
-pub fn generic_line(
-    section: &str,
-    objects: &[(ObjectRef, Option<Value>)],
-    why: &str,
-) -> Line {
+pub fn generic_line(section: &str, objects: &[(ObjectRef, Option<Value>)], why: &str) -> Line {
     let n = objects.len();
     let pending: Vec<(&ObjectRef, Readiness)> = objects
         .iter()
@@ -139,7 +137,10 @@ pub fn generic_line(
         .filter(|(_, r)| !r.is_ready())
         .collect();
     let s = if n == 1 { "" } else { "s" };
-    let text = format!("{section}: {}/{n} object{s} ready ({why})", n - pending.len());
+    let text = format!(
+        "{section}: {}/{n} object{s} ready ({why})",
+        n - pending.len()
+    );
     let Some((first, readiness)) = pending.first() else {
         return Line::new(section, State::Ready, text, None);
     };
@@ -153,7 +154,11 @@ pub fn generic_line(
         1 => String::new(),
         k => format!(" (and {} more)", k - 1),
     };
-    let state = if failed { State::Failed } else { State::InProgress };
+    let state = if failed {
+        State::Failed
+    } else {
+        State::InProgress
+    };
     Line::new(section, state, text, Some(format!("{first}: {why}{more}")))
 }
 
@@ -165,16 +170,17 @@ pub fn object_readiness(r: &ObjectRef, live: Option<&Value>) -> Readiness {
     }
 }
 
-/// Every object of `observed` that kstatus does not call ready, with the reason: what
-/// `apply --wait` waits for beside the lines.
-pub fn pending_objects(observed: &Observed) -> Vec<String> {
+/// Every object of `observed` that kstatus does not call ready, with the index of its section
+/// and the reason: what `apply --wait` waits for beside the lines.
+pub fn pending_objects(observed: &Observed) -> Vec<(usize, String)> {
     observed
         .objects
         .iter()
-        .flatten()
-        .filter_map(|(r, live)| match object_readiness(r, live.as_ref()) {
+        .enumerate()
+        .flat_map(|(i, objects)| objects.iter().map(move |o| (i, o)))
+        .filter_map(|(i, (r, live))| match object_readiness(r, live.as_ref()) {
             Readiness::Ready => None,
-            Readiness::InProgress(why) | Readiness::Failed(why) => Some(format!("{r}: {why}")),
+            Readiness::InProgress(why) | Readiness::Failed(why) => Some((i, format!("{r}: {why}"))),
         })
         .collect()
 }

@@ -384,11 +384,7 @@ pub(crate) fn load_plugins(
     base: &std::path::Path,
 ) -> Result<Plugins, (Vec<Problem>, u8)> {
     let limits = limit_table(args).map_err(|p| (p, exit::USAGE))?;
-    let cache = match (&args.cache_dir, args.no_cache) {
-        (_, true) => Cache::disabled(),
-        (Some(dir), false) => Cache::at(dir),
-        (None, false) => Cache::from_env(),
-    };
+    let cache = cache_of(args.cache_dir.as_deref(), args.no_cache);
     let runtime = Runtime::new(cache, limits.default.stack)
         .map_err(|e| (vec![Problem::from_plugin_error(&e)], exit::PLUGIN))?;
     let req = plugins::Request {
@@ -405,6 +401,15 @@ pub(crate) fn load_plugins(
         };
         (p, code)
     })
+}
+
+/// The compiled-plugin cache `--cache-dir`/`--no-cache` choose (else the environment's).
+pub(crate) fn cache_of(dir: Option<&std::path::Path>, disabled: bool) -> Cache {
+    match (dir, disabled) {
+        (_, true) => Cache::disabled(),
+        (Some(dir), false) => Cache::at(dir),
+        (None, false) => Cache::from_env(),
+    }
 }
 
 fn limit_table(args: &PluginArgs) -> Result<LimitTable, Vec<Problem>> {

@@ -78,6 +78,10 @@ pub struct StatusArgs {
     /// How long --watch follows, e.g. `5m`.
     #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
     pub timeout: Duration,
+    /// Directory of the compiled-plugin cache, where status finds the plugins (not bundled)
+    /// that judge the sections [default: as for apply].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 pub fn apply(
@@ -98,6 +102,7 @@ pub fn apply(
         cluster: &a.cluster,
         options,
         wait: a.wait.then_some(a.timeout),
+        cache: crate::cli::cache_of(a.plugins.cache_dir.as_deref(), a.plugins.no_cache),
     };
     if let ApplyTarget::Dir(_) = a.target {
         let cluster_only = [
@@ -135,6 +140,7 @@ pub fn plan(
         cluster: &a.cluster,
         options,
         wait: None,
+        cache: crate::cli::cache_of(a.plugins.cache_dir.as_deref(), a.plugins.no_cache),
     };
     // Terraform's -detailed-exitcode: a spec that does not render is an error (1).
     let Ok((rendered, events)) = prepare_cluster(&req, &a.plugins, style, err)? else {
@@ -152,16 +158,13 @@ pub fn status(a: StatusArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
     } else {
         Follow::Once
     };
-    let json = a.output == ListFormat::Json;
-    cmd_apply::status(
-        &a.name,
-        a.namespace.as_deref(),
-        &a.cluster,
-        json,
-        follow,
-        out,
-        err,
-    )
+    let cache = crate::cli::cache_of(a.cache_dir.as_deref(), false);
+    let f = cmd_apply::Following {
+        how: follow,
+        json: a.output == ListFormat::Json,
+        cache: &cache,
+    };
+    cmd_apply::status(&a.name, a.namespace.as_deref(), &a.cluster, f, out, err)
 }
 
 /// Renders for `apply`/`plan` and emits the render and gate events; `Err(code)` when render

@@ -12,8 +12,8 @@ use hms_apply::{Action, ApplyOptions, Change, Desired, Set, State, StatusInfo, T
 use serde_json::Value;
 
 use crate::exit;
-use crate::kinds;
 use crate::judge::Judges;
+use crate::kinds;
 use crate::live;
 use crate::pipeline::{self, Rendered};
 use crate::plugins::Origin;
@@ -75,6 +75,8 @@ pub struct ApplyRequest<'a> {
     pub options: ApplyOptions,
     /// `--wait`: follow the status until ready, at most this long.
     pub wait: Option<Duration>,
+    /// The compiled-plugin cache, where `--wait` finds the plugins that judge the sections.
+    pub cache: hms_plugin::Cache,
 }
 
 /// The rendered objects as hms-apply wants them, and the set they belong to.
@@ -246,9 +248,14 @@ pub fn apply(
             Some(timeout) if !req.options.dry_run => {
                 let ns = Some(set.namespace.as_str());
                 let how = Follow::Wait(timeout);
-                let lines = follow(&client, &set.spec, ns, false, how, events, &stop, out).await;
+                let f = Following {
+                    how,
+                    json: false,
+                    cache: &req.cache,
+                };
+                let lines = follow(&client, &set.spec, ns, f, events, &stop, out).await;
                 match lines {
-                    Ok(Some(lines)) => Ok(ready_code(&lines)),
+                    Ok(Some(ready)) => Ok(ready_code(ready)),
                     Ok(None) => {
                         writeln!(
                             out,
@@ -385,8 +392,7 @@ pub fn status(
     name: &str,
     namespace: Option<&str>,
     cluster: &ClusterArgs,
-    json: bool,
-    how: Follow,
+    f: Following<'_>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
@@ -394,38 +400,40 @@ pub fn status(
     let stop = hms_apply::Interrupt::default();
     hms_apply::block_on(async {
         let lines = match hms_apply::connect(&cluster.target()).await {
-            Ok(client) => follow(&client, name, namespace, json, how, &events, &stop, out).await,
+            Ok(client) => follow(&client, name, namespace, f, &events, &stop, out).await,
             Err(e) => Err(e),
         };
         match lines {
-            Ok(Some(lines)) => Ok(ready_code(&lines)),
+            Ok(Some(ready)) => Ok(ready_code(ready)),
             Ok(None) => Ok(exit::INTERRUPTED),
             Err(e) => cluster_error(&e, "status", &events, err),
         }
     })?
 }
 
-fn ready_code(lines: &[hms_apply::Line]) -> u8 {
-    if lines.iter().all(|l| l.state == State::Ready) {
-        exit::OK
-    } else {
-        exit::NOT_READY
-    }
+fn ready_code(ready: bool) -> u8 {
+    if ready { exit::OK } else { exit::NOT_READY }
+}
+
+/// How `status` follows, and where it finds the plugins that judge the sections.
+pub struct Following<'a> {
+    pub how: Follow,
+    pub json: bool,
+    pub cache: &'a hms_plugin::Cache,
 }
 
 /// Reads the status once, or follows it (printing each change) until ready or `how`'s
-/// deadline; `None` when interrupted.
-#[allow(clippy::too_many_arguments)]
+/// deadline; whether it ended ready, or `None` when interrupted.
 async fn follow(
     client: &hms_apply::Client,
     name: &str,
     namespace: Option<&str>,
-    json: bool,
-    how: Follow,
+    f: Following<'_>,
     events: &Sink,
     stop: &hms_apply::Interrupt,
     out: &mut dyn Write,
-) -> Result<Option<Vec<hms_apply::Line>>, hms_apply::Error> {
+) -> Result<Option<bool>, hms_apply::Error> {
+    let Following { how, json, cache } = f;
     let (kind, watch) = match how {
         Follow::Once => ("status", None),
         Follow::Watch(d) => ("status", Some(d)),
@@ -455,12 +463,17 @@ async fn follow(
             }
         };
         // The plugins that judge the sections, loaded once.
-        let judges = judges.get_or_insert_with(|| Judges::load(&observed.info));
+        let judges = judges.get_or_insert_with(|| Judges::load(&observed.info, cache.clone()));
         let lines = judges.lines(&observed);
         // `--wait` also waits for every applied object to be ready by kstatus, beyond what
         // the lines promise.
-        let pending = match how {
-            Follow::Wait(_) => hms_apply::status::pending_objects(&observed),
+        // Objects of a section whose line is not ready are explained by the line.
+        let pending: Vec<String> = match how {
+            Follow::Wait(_) => hms_apply::status::pending_objects(&observed)
+                .into_iter()
+                .filter(|(i, _)| lines.get(*i).is_some_and(|l| l.state == State::Ready))
+                .map(|(_, why)| why)
+                .collect(),
             Follow::Once | Follow::Watch(_) => Vec::new(),
         };
         let ready = lines.iter().all(|l| l.state == State::Ready) && pending.is_empty();
@@ -503,7 +516,7 @@ async fn follow(
                 let _ = writeln!(out, "{message}");
                 events.emit(kind, None, "timedOut", start.elapsed(), Some(message));
             }
-            return Ok(Some(lines));
+            return Ok(Some(ready));
         }
         last = Some(lines);
         if stop

@@ -15,8 +15,8 @@ pub struct Judges {
 impl Judges {
     /// Finds each section's plugin: a bundled one by name (this binary's version of it), any
     /// other by digest in the plugin cache, which holds it if this machine applied the spec.
-    pub fn load(info: &StatusInfo) -> Judges {
-        let runtime = match Runtime::new(Cache::from_env(), Limits::default().stack) {
+    pub fn load(info: &StatusInfo, cache: Cache) -> Judges {
+        let runtime = match Runtime::new(cache, Limits::default().stack) {
             Ok(r) => Some(r),
             Err(e) => {
                 tracing::warn!("no plugin runtime for status: {e}");

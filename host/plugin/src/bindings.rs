@@ -43,7 +43,7 @@ pub mod v0_2 {
         });
     }
 
-    pub use section::exports::hms::sys::status as status;
+    pub use section::exports::hms::sys::status;
 }
 
 pub use v0_1::section::hms::sys::types as wit;

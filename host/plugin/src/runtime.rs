@@ -287,12 +287,12 @@ impl Runtime {
             (World::Section, false) => {
                 Pre::SectionV2(v0_2::section::SectionPluginPre::new(pre).map_err(incompatible)?)
             }
-            (World::Baseline, true) => Pre::Baseline(
-                v0_1::baseline::BaselinePluginPre::new(pre).map_err(incompatible)?,
-            ),
-            (World::Baseline, false) => Pre::BaselineV2(
-                v0_2::baseline::BaselinePluginPre::new(pre).map_err(incompatible)?,
-            ),
+            (World::Baseline, true) => {
+                Pre::Baseline(v0_1::baseline::BaselinePluginPre::new(pre).map_err(incompatible)?)
+            }
+            (World::Baseline, false) => {
+                Pre::BaselineV2(v0_2::baseline::BaselinePluginPre::new(pre).map_err(incompatible)?)
+            }
         };
         let callee = Callee {
             engine: self.engine.clone(),
@@ -515,7 +515,15 @@ impl Plugin {
         nodes: &[String],
         ctx: &Context,
     ) -> Result<Option<StatusLine>, PluginError> {
-        call::status(&self.callee, self.name(), section, json, objects, nodes, ctx)
+        call::status(
+            &self.callee,
+            self.name(),
+            section,
+            json,
+            objects,
+            nodes,
+            ctx,
+        )
     }
 
     /// Renders one section. `section` names it in errors.

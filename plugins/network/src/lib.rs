@@ -2,13 +2,14 @@
 //! namespace (ingress from one CIDR, egress denied, optionally DNS allowed).
 
 mod explain;
-pub mod status;
 mod render;
 mod section;
+pub mod status;
 
 #[cfg(test)]
 mod tests;
 
+use hms_plugin_sdk::status::{Live, StatusLine};
 use hms_plugin_sdk::{Ctx, KindRef, Output, PluginMeta, SectionPlugin};
 
 /// The plugin type exported over WIT.
@@ -34,6 +35,10 @@ impl SectionPlugin for NetworkPlugin {
 
     fn render(section: &str, ctx: &Ctx) -> Output {
         render::render(section, ctx)
+    }
+
+    fn status(section: &str, live: &Live, ctx: &Ctx) -> Option<StatusLine> {
+        Some(status::line(&render::render(section, ctx).manifests, live))
     }
 }
 

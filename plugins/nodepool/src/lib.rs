@@ -5,14 +5,15 @@
 mod capi;
 mod defaults;
 mod explain;
-pub mod status;
 mod karpenter;
 mod render;
 mod schema;
+pub mod status;
 
 #[cfg(test)]
 mod tests;
 
+use hms_plugin_sdk::status::{Live, StatusLine};
 use hms_plugin_sdk::{Ctx, KindRef, Output, PluginMeta, SectionPlugin};
 
 /// The plugin type exported over WIT.
@@ -41,6 +42,17 @@ impl SectionPlugin for NodePoolPlugin {
 
     fn render(section: &str, ctx: &Ctx) -> Output {
         render::render(section, ctx)
+    }
+
+    fn status(section: &str, live: &Live, ctx: &Ctx) -> Option<StatusLine> {
+        // What it renders now says which labels its nodes carry.
+        let out = render::render(section, ctx);
+        let json: serde_json::Value = serde_json::from_str(section).ok()?;
+        Some(status::line(
+            status::desired(&json),
+            !out.node_selector.is_empty(),
+            live,
+        ))
     }
 }
 

@@ -85,7 +85,10 @@ mod tests {
             nodes: (0..10).map(|_| node("True")).collect(),
             ..Live::default()
         };
-        assert_eq!(line(10, true, &all), StatusLine::ready("Node pool created (10/10 ready)"));
+        assert_eq!(
+            line(10, true, &all),
+            StatusLine::ready("Node pool created (10/10 ready)")
+        );
         let some = Live {
             nodes: vec![node("True"), node("False")],
             ..Live::default()

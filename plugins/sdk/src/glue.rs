@@ -1,6 +1,6 @@
 //! The macros that bind a [`crate::SectionPlugin`] or a [`crate::BaselinePlugin`] to their WIT
 //! world. Each generates the bindings of its own world only, from the WIT this SDK carries
-//! (`wit/since_v0.1.0`, through `__generate!`, written by build.rs with the absolute path), so
+//! (`wit/since_v0.2.0`, the newest contract, through `__generate!`, written by build.rs with the absolute path), so
 //! a component records exactly one export and the plugin crate depends on the SDK alone.
 //! Only compiled for `wasm32`, so native builds and tests never see the bindings.
 
@@ -17,7 +17,8 @@
 include!(concat!(env!("OUT_DIR"), "/generate.rs"));
 
 /// Exports `$plugin` (a [`crate::SectionPlugin`]) as the WIT world `section-plugin`
-/// (`hms:sys/section@0.1.0`), converting the SDK's plain types into the generated WIT types.
+/// (`hms:sys/section@0.2.0` and `hms:sys/status@0.2.0`), converting the SDK's plain types into
+/// the generated WIT types.
 ///
 /// ```ignore
 /// hms_plugin_sdk::export_section_plugin!(MyPlugin);
@@ -34,6 +35,7 @@ macro_rules! export_section_plugin {
             $crate::__generate!(section);
 
             use self::exports::hms::sys::section::Guest;
+            use self::exports::hms::sys::status as wit_status;
             use self::hms::sys::types as wit;
             use $crate::SectionPlugin as _;
 
@@ -56,13 +58,48 @@ macro_rules! export_section_plugin {
                 }
             }
 
+            impl wit_status::Guest for Glue {
+                fn status(
+                    section: String,
+                    objects: Vec<wit_status::LiveObject>,
+                    nodes: Vec<String>,
+                    ctx: wit::Context,
+                ) -> Option<wit_status::StatusLine> {
+                    let parse = |t: &str| $crate::__serde_json::from_str(t).ok();
+                    let live = $crate::status::Live {
+                        objects: objects
+                            .into_iter()
+                            .map(|o| $crate::status::LiveObject {
+                                group: o.object.group,
+                                kind: o.object.kind,
+                                namespace: o.object.namespace,
+                                name: o.object.name,
+                                section: o.section,
+                                live: o.live.as_deref().and_then(parse),
+                            })
+                            .collect(),
+                        nodes: nodes.iter().filter_map(|n| parse(n)).collect(),
+                    };
+                    let line = <super::HmsExportedPlugin>::status(&section, &live, &context(ctx))?;
+                    Some(wit_status::StatusLine {
+                        state: match line.state {
+                            $crate::status::State::Ready => wit_status::State::Ready,
+                            $crate::status::State::InProgress => wit_status::State::InProgress,
+                            $crate::status::State::Failed => wit_status::State::Failed,
+                        },
+                        line: line.line,
+                        reason: line.reason,
+                    })
+                }
+            }
+
             export!(Glue);
         }
     };
 }
 
 /// Exports `$plugin` (a [`crate::BaselinePlugin`]) as the WIT world `baseline-plugin`
-/// (`hms:sys/baseline@0.1.0`).
+/// (`hms:sys/baseline@0.2.0`).
 ///
 /// ```ignore
 /// hms_plugin_sdk::export_baseline_plugin!(MyBaseline);

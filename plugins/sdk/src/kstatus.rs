@@ -238,10 +238,25 @@ mod tests {
 
     #[test]
     fn claims_pods_and_jobs() {
-        assert!(readiness("PersistentVolumeClaim", &json!({"status": {"phase": "Bound"}})).is_ready());
-        assert!(!readiness("PersistentVolumeClaim", &json!({"status": {"phase": "Pending"}})).is_ready());
+        assert!(
+            readiness(
+                "PersistentVolumeClaim",
+                &json!({"status": {"phase": "Bound"}})
+            )
+            .is_ready()
+        );
+        assert!(
+            !readiness(
+                "PersistentVolumeClaim",
+                &json!({"status": {"phase": "Pending"}})
+            )
+            .is_ready()
+        );
         assert!(matches!(
-            readiness("PersistentVolumeClaim", &json!({"status": {"phase": "Lost"}})),
+            readiness(
+                "PersistentVolumeClaim",
+                &json!({"status": {"phase": "Lost"}})
+            ),
             Readiness::Failed(_)
         ));
         let running = json!({"status": {"phase": "Running", "conditions": [

@@ -6,9 +6,9 @@ use serde_json::Value;
 
 use crate::diag::Diagnostic;
 
-/// The WIT package version these plugins are built against (`hms:sys@0.1.0`, the SDK's
-/// `wit/since_v0.1.0`).
-pub const WIT_VERSION: &str = "0.1.0";
+/// The WIT package version these plugins are built against (`hms:sys@0.2.0`, the SDK's
+/// `wit/since_v0.2.0`; build.rs names the same directory).
+pub const WIT_VERSION: &str = "0.2.0";
 
 /// An API group and kind a plugin may emit; `group` is empty for the core group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +103,18 @@ pub trait SectionPlugin {
     fn meta() -> PluginMeta;
     /// Renders the section's JSON text.
     fn render(section: &str, ctx: &Ctx) -> Output;
+    /// The section's status line from the cluster as it is now (`hms-sys status`, `apply
+    /// --wait`): `live` holds every object the spec rendered and, for a node pool, its nodes.
+    /// `None` (the default) leaves the section to the host's generic readiness rules
+    /// ([`crate::kstatus`]) over the objects this plugin rendered.
+    fn status(
+        section: &str,
+        live: &crate::status::Live,
+        ctx: &Ctx,
+    ) -> Option<crate::status::StatusLine> {
+        let _ = (section, live, ctx);
+        None
+    }
 }
 
 /// A baseline plugin's answer (the WIT `check-output`).

@@ -3,15 +3,16 @@
 
 mod defaults;
 mod explain;
-pub mod status;
 mod providers;
 mod render;
 mod rules;
 mod schema;
+pub mod status;
 
 #[cfg(test)]
 mod tests;
 
+use hms_plugin_sdk::status::{Live, StatusLine};
 use hms_plugin_sdk::{Ctx, KindRef, Output, PluginMeta, SectionPlugin};
 
 /// The plugin type exported over WIT.
@@ -43,6 +44,10 @@ impl SectionPlugin for StoragePlugin {
 
     fn render(section: &str, ctx: &Ctx) -> Output {
         render::render(section, ctx)
+    }
+
+    fn status(section: &str, live: &Live, ctx: &Ctx) -> Option<StatusLine> {
+        Some(status::line(&render::render(section, ctx).manifests, live))
     }
 }
 

@@ -1,7 +1,6 @@
 //! The volume's status line: `Volume encrypted & mounted (/data/pdfs)`. The claim is Bound,
 //! on the (encrypted) class this plugin rendered it on, and a workload mounts it.
 
-use hms_plugin_sdk::kstatus::Readiness;
 use hms_plugin_sdk::status::{Live, StatusLine};
 use serde_json::Value;
 
@@ -31,12 +30,17 @@ pub fn line(rendered: &[Value], live: &Live) -> StatusLine {
         mount.as_deref().unwrap_or("not mounted")
     );
     let Some(object) = live.find("storage", "PersistentVolumeClaim") else {
-        return StatusLine::failed(text, format!("PersistentVolumeClaim {name} was not applied"));
+        return StatusLine::failed(
+            text,
+            format!("PersistentVolumeClaim {name} was not applied"),
+        );
     };
     let Some(have) = &object.live else {
         return StatusLine::failed(text, format!("PersistentVolumeClaim {name} not found"));
     };
-    let live_class = have.pointer("/spec/storageClassName").and_then(Value::as_str);
+    let live_class = have
+        .pointer("/spec/storageClassName")
+        .and_then(Value::as_str);
     if let Some(want) = want_class
         && live_class != Some(want)
     {
@@ -48,12 +52,13 @@ pub fn line(rendered: &[Value], live: &Live) -> StatusLine {
             ),
         );
     }
-    match object.readiness() {
-        Readiness::Ready => {}
-        Readiness::InProgress(why) => {
-            return StatusLine::in_progress(text, format!("claim {name}: {why}"));
+    match have.pointer("/status/phase").and_then(Value::as_str) {
+        Some("Bound") => {}
+        Some("Lost") => return StatusLine::failed(text, format!("claim {name} lost its volume")),
+        Some(p) => return StatusLine::in_progress(text, format!("claim {name} is {p}")),
+        None => {
+            return StatusLine::in_progress(text, format!("claim {name} has no status yet"));
         }
-        Readiness::Failed(why) => return StatusLine::failed(text, format!("claim {name}: {why}")),
     }
     if mount.is_none() {
         return StatusLine::in_progress(text, format!("no workload mounts claim {name} yet"));
@@ -103,8 +108,10 @@ mod tests {
 
     #[test]
     fn volume_bound_and_mounted() {
-        let rendered = [json!({"kind": "PersistentVolumeClaim", "metadata": {"name": "c"},
-            "spec": {"storageClassName": "enc"}})];
+        let rendered = [
+            json!({"kind": "PersistentVolumeClaim", "metadata": {"name": "c"},
+            "spec": {"storageClassName": "enc"}}),
+        ];
         let dep = json!({"spec": {"template": {"spec": {
             "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "c"}}],
             "containers": [{"volumeMounts": [{"name": "data", "mountPath": "/data/pdfs"}]}]}}}});
@@ -122,7 +129,10 @@ mod tests {
         let plain = json!({"spec": {"storageClassName": "gp3"}, "status": {"phase": "Bound"}});
         let l = line(&rendered, &live(Some(plain), Some(dep)));
         assert_eq!(l.state, State::Failed);
-        assert_eq!(l.reason, "claim c is on class gp3, not the encrypted class enc");
+        assert_eq!(
+            l.reason,
+            "claim c is on class gp3, not the encrypted class enc"
+        );
         let unmounted = line(&rendered, &live(Some(bound), None));
         assert_eq!(unmounted.state, State::InProgress);
         assert_eq!(unmounted.line, "Volume encrypted & mounted (not mounted)");

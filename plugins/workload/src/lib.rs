@@ -3,14 +3,15 @@
 
 mod defaults;
 mod explain;
-pub mod status;
 mod pod;
 mod render;
 mod schema;
+pub mod status;
 
 #[cfg(test)]
 mod tests;
 
+use hms_plugin_sdk::status::{Live, StatusLine};
 use hms_plugin_sdk::{Ctx, KindRef, Output, PluginMeta, SectionPlugin};
 
 /// The plugin type exported over WIT.
@@ -38,6 +39,10 @@ impl SectionPlugin for WorkloadPlugin {
 
     fn render(section: &str, ctx: &Ctx) -> Output {
         render::render(section, ctx)
+    }
+
+    fn status(section: &str, live: &Live, ctx: &Ctx) -> Option<StatusLine> {
+        Some(status::line(&render::render(section, ctx).manifests, live))
     }
 }
 

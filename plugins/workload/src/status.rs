@@ -29,6 +29,9 @@ pub fn line(rendered: &[Value], live: &Live) -> StatusLine {
         .and_then(Value::as_u64)
         .unwrap_or(0);
     let text = format!("Workload running ({ready} pods)");
+    if have.get("status").is_none() {
+        return StatusLine::in_progress(text, format!("Deployment {name} has no status yet"));
+    }
     // The spec's replica count, even if someone scaled the live object.
     let mut judged = have.clone();
     if let Some(object) = judged.as_object_mut() {
@@ -73,11 +76,17 @@ mod tests {
         let ok = json!({"metadata": {"generation": 2}, "spec": {"replicas": 10},
             "status": {"observedGeneration": 2, "replicas": 10, "updatedReplicas": 10,
             "readyReplicas": 10, "conditions": [{"type": "Available", "status": "True"}]}});
-        assert_eq!(line(&rendered, &live(ok)), StatusLine::ready("Workload running (10 pods)"));
+        assert_eq!(
+            line(&rendered, &live(ok)),
+            StatusLine::ready("Workload running (10 pods)")
+        );
         let rolling = json!({"metadata": {"generation": 2}, "spec": {"replicas": 10},
             "status": {"observedGeneration": 2, "replicas": 14, "updatedReplicas": 10,
             "readyReplicas": 14, "conditions": [{"type": "Available", "status": "True"}]}});
-        assert_eq!(line(&rendered, &live(rolling)).reason, "4 old pods still terminating");
+        assert_eq!(
+            line(&rendered, &live(rolling)).reason,
+            "4 old pods still terminating"
+        );
         let stale = json!({"metadata": {"generation": 3}, "status": {"observedGeneration": 2,
             "readyReplicas": 10}});
         assert_eq!(line(&rendered, &live(stale)).state, State::InProgress);
