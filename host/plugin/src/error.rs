@@ -58,7 +58,7 @@ impl PluginError {
                 "check that the file is a WebAssembly component built for wasm32-wasip2"
             }
             Cause::Incompatible(_) => {
-                "rebuild the plugin against hms:sys@0.1.x: the hms-plugin-sdk of this hms-sys, or its WIT (plugins/sdk/wit/since_v0.1.0)"
+                "rebuild the plugin against a version this hms-sys accepts (hms:sys 0.1 or 0.2): the hms-plugin-sdk of this hms-sys, or a WIT of its plugins/sdk/wit/since_v*"
             }
             Cause::Timeout(_) => {
                 "the plugin may loop forever; fix it, or raise its deadline if it is just slow"
