@@ -138,7 +138,7 @@ impl Registry {
                 attempt += 1;
                 continue;
             }
-            return Err(failure.into_error(r, what, attempt, self.opts.plain_http));
+            return Err(failure.into_error(r, what, attempt, self.opts.plain_http, limit));
         }
     }
 
@@ -195,7 +195,10 @@ impl Registry {
         if tag_or_digest.starts_with("sha256:") && digest != tag_or_digest {
             return Err(Error::new(
                 ErrorKind::Digest,
-                format!("{r}@{tag_or_digest}: the registry served a manifest with digest {digest}; nothing was stored"),
+                format!(
+                    "{}: the registry served a manifest with digest {digest}; nothing was stored",
+                    shown(r, tag_or_digest)
+                ),
             )
             .hint("the registry altered the content; report it to the registry's operator"));
         }
@@ -236,7 +239,15 @@ impl Registry {
                     .map_err(Failure::Oci)?;
                 let mut w = store.writer(&d.digest, d.size).map_err(Failure::Local)?;
                 while let Some(chunk) = stream.next().await {
-                    let chunk = chunk.map_err(|e| Failure::Stream(e.to_string()))?;
+                    // oci-client checks the digest as the blob streams in; so does our writer.
+                    let chunk = chunk.map_err(|e| {
+                        let m = e.to_string();
+                        if m.contains("Invalid digest") {
+                            Failure::BadDigest(m)
+                        } else {
+                            Failure::Stream(m)
+                        }
+                    })?;
                     std::io::Write::write_all(&mut w, &chunk)
                         .map_err(|e| Failure::Local(Error::io(format!("blob {}", d.digest), e)))?;
                 }
@@ -432,6 +443,7 @@ enum Failure {
     Oci(OciDistributionError),
     Stream(String),
     TimedOut(Duration),
+    BadDigest(String),
     Local(Error),
 }
 
@@ -446,7 +458,7 @@ impl Failure {
             }
             Failure::Oci(_) => false,
             Failure::Stream(_) | Failure::TimedOut(_) => true,
-            Failure::Local(_) => false,
+            Failure::Local(_) | Failure::BadDigest(_) => false,
         }
     }
 
@@ -458,18 +470,38 @@ impl Failure {
             Failure::Stream(e) => format!("the download broke off: {e}"),
             Failure::TimedOut(d) => format!("no answer within {} s", d.as_secs_f32()),
             Failure::Local(e) => e.message.clone(),
+            Failure::BadDigest(m) => m.clone(),
         }
     }
 
-    fn into_error(self, r: &RegistryRef, what: &str, attempts: u32, plain: bool) -> Error {
+    fn into_error(
+        self,
+        r: &RegistryRef,
+        what: &str,
+        attempts: u32,
+        plain: bool,
+        limit: Duration,
+    ) -> Error {
+        // reqwest's own read or connect timeout is the same limit.
+        let this = match self {
+            Failure::Oci(OciDistributionError::RequestError(e)) if e.is_timeout() => {
+                Failure::TimedOut(limit)
+            }
+            other => other,
+        };
         let tries = if attempts > 1 {
             format!(" (after {attempts} attempts)")
         } else {
             String::new()
         };
         let reg = &r.registry;
-        match self {
+        match this {
             Failure::Local(e) => e,
+            Failure::BadDigest(m) => Error::new(
+                ErrorKind::Digest,
+                format!("{what}: registry {reg} served content that does not match its digest ({m}); nothing was stored"),
+            )
+            .hint("the registry or something between altered the content; try again, and report it to the registry's operator if it persists"),
             Failure::Oci(OciDistributionError::UnauthorizedError { .. }) => Error::new(
                 ErrorKind::Registry,
                 format!("{what}: registry {reg} refused access"),
@@ -528,4 +560,14 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     s
+}
+
+/// `registry/repository:tag` or `registry/repository@digest`.
+fn shown(r: &RegistryRef, tag_or_digest: &str) -> String {
+    let sep = if tag_or_digest.starts_with("sha256:") {
+        '@'
+    } else {
+        ':'
+    };
+    format!("{}{sep}{tag_or_digest}", r.repository_ref())
 }
