@@ -619,4 +619,31 @@ fn skopeo_reads_what_hms_sys_pushes_and_hms_sys_pulls_what_skopeo_pushes() {
         run.stdout.trim().ends_with(digest),
         "the same artifact: {run:?}"
     );
+
+    // The air-gap tarball both ways: skopeo reads what `plugin save` writes, and `plugin load`
+    // reads what skopeo writes.
+    let tar = project.path("saved.tar");
+    let bare = pinned.trim_start_matches("oci://");
+    let run = project.plugin(&["save", bare, "-o", p(&tar)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let raw = skopeo(&[
+        "inspect",
+        "--raw",
+        &format!("oci-archive:{}:{bare}", p(&tar)),
+    ]);
+    assert_eq!(hms_plugin::digest_of(&raw), digest);
+    let theirs = project.path("skopeo.tar");
+    skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        &format!("docker://{}/agency/trident:1.0", reg.addr),
+        &format!("oci-archive:{}:trident", p(&theirs)),
+    ]);
+    let offline = Project::new();
+    let run = offline.plugin(&["load", p(&theirs)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let spec = offline.spec(&pinned, "./rules.wasm");
+    std::fs::copy(agency_rules_wasm(), offline.path("rules.wasm")).expect("copy");
+    let run = offline.render(&spec, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
 }

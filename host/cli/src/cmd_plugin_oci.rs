@@ -473,7 +473,7 @@ fn load(a: &LoadArgs, out: &mut dyn Write) -> Outcome {
         if let Some(name) = d.annotations.get(hms_oci::store::REF_NAME)
             && !name.ends_with(".sig")
         {
-            let _ = writeln!(out, "loaded oci://{name} ({})", d.digest);
+            let _ = writeln!(out, "loaded {name} ({})", d.digest);
         }
     }
     Ok(())
