@@ -42,7 +42,8 @@ impl Project {
     }
     fn push(&self, reg: &str, file: &Path, repo: &str) -> String {
         let r = format!("{reg}/{repo}");
-        let run = self.plugin(&["push", p(file), &r, "--plain-http"]);
+        let cache = cache_dir().display().to_string();
+        let run = self.plugin(&["push", p(file), &r, "--plain-http", "--cache-dir", &cache]);
         assert_eq!(run.code, 0, "{run:?}");
         run.stdout.trim().to_string()
     }

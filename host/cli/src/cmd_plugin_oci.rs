@@ -65,6 +65,10 @@ pub struct PushArgs {
     /// The `org.opencontainers.image.source` annotation (the plugin's source repository).
     #[arg(long, value_name = "URL")]
     pub source: Option<String>,
+    /// Directory of the compiled-plugin cache push loads the component through [default: as
+    /// for render].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     #[command(flatten)]
     pub transport: Transport,
 }
@@ -235,7 +239,8 @@ fn push(a: &PushArgs, out: &mut dyn Write) -> Outcome {
     let source = crate::plugins::source_from_file(&a.file).map_err(|p| vec![p])?;
     // The component's world, interfaces and metadata, for the config and annotations. Loading
     // checks it is a plugin this host accepts (the compiled-plugin cache makes it cheap).
-    let runtime = Runtime::new(Cache::from_env(), Limits::default().stack)
+    let cache = a.cache_dir.as_ref().map_or_else(Cache::from_env, Cache::at);
+    let runtime = Runtime::new(cache, Limits::default().stack)
         .map_err(|e| vec![Problem::from_plugin_error(&e)])?;
     let plugin = runtime
         .load(&source, Limits::default())
