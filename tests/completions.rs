@@ -72,6 +72,12 @@ fn man_pages_for_the_command_and_every_subcommand() {
         "hms-sys-plugins-inspect.1".to_string(),
         "hms-sys-plugins-run.1".to_string(),
     ];
+    // The supply-chain subcommands (cmd_plugin_oci.rs).
+    names.extend(
+        ["push", "pull", "sign", "verify", "save", "load", "keygen"]
+            .iter()
+            .map(|s| format!("hms-sys-plugins-{s}.1")),
+    );
     names.extend(SUBCOMMANDS.iter().map(|s| format!("hms-sys-{s}.1")));
     for name in &names {
         let text = std::fs::read_to_string(out.join(name)).unwrap_or_default();

@@ -20,6 +20,7 @@ mod live;
 mod plugin_tools;
 mod psa;
 mod quiet;
+mod registry;
 mod render;
 mod schemas;
 mod section_errors;

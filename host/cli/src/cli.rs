@@ -111,6 +111,8 @@ pub enum PluginsCommand {
     /// Runs one section plugin on one section file and prints its manifests and diagnostics,
     /// after the same checks a render makes: the plugin author's inner loop.
     Run(crate::cmd_plugin::RunArgs),
+    #[command(flatten)]
+    Oci(crate::cmd_plugin_oci::OciCommand),
     /// Which plugin serves each section of SPEC and where it came from; without SPEC, every
     /// bundled plugin (and any given with --plugin): version, digest, section, kinds.
     List {
@@ -153,6 +155,14 @@ pub struct PluginArgs {
     /// $XDG_CACHE_HOME/hms-sys/plugins, else ~/.cache/hms-sys/plugins].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// The site's trust policy: which keys must have signed which plugins (README, "Signing
+    /// and trust"). Without one, unsigned plugins load with a note.
+    #[arg(long, value_name = "FILE", env = "HMS_TRUST_POLICY")]
+    pub trust_policy: Option<PathBuf>,
+    /// The plugin store that `oci://` plugins are read from [default: $HMS_SYS_STORE_DIR, else
+    /// $XDG_DATA_HOME/hms-sys/store, else ~/.local/share/hms-sys/store].
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
 }
 
 /// Installs the tracing subscriber on stderr. Text logs carry colour codes as `--color` says
@@ -290,6 +300,9 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
             command: PluginsCommand::Run(args),
         } => crate::cmd_plugin::run(&args, style, out, err),
         Command::Plugins {
+            command: PluginsCommand::Oci(command),
+        } => crate::cmd_plugin_oci::execute(command, style, out, err),
+        Command::Plugins {
             command:
                 PluginsCommand::List {
                     spec,
@@ -387,10 +400,20 @@ pub(crate) fn load_plugins(
     let cache = cache_of(args.cache_dir.as_deref(), args.no_cache);
     let runtime = Runtime::new(cache, limits.default.stack)
         .map_err(|e| (vec![Problem::from_plugin_error(&e)], exit::PLUGIN))?;
+    let policy = match &args.trust_policy {
+        Some(path) => Some(
+            hms_oci::policy::Policy::load(path)
+                .map_err(|e| (vec![crate::cmd_plugin_oci::problem(&e)], exit::ERROR))?,
+        ),
+        None => None,
+    };
+    let store = crate::cmd_plugin_oci::store(args.store.as_deref());
     let req = plugins::Request {
         doc,
         base,
         flags: &args.plugin,
+        store: store.as_ref(),
+        policy: policy.as_ref(),
     };
     Plugins::load(&runtime, &req, &limits).map_err(|p| {
         // A plugin the spec names wrongly (a bad pin, a missing file) is a spec problem.

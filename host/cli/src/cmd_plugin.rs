@@ -76,6 +76,8 @@ fn load_target(
         max_objects: args.max_objects.clone(),
         no_cache: args.no_cache,
         cache_dir: args.cache_dir.clone(),
+        trust_policy: args.trust_policy.clone(),
+        store: args.store.clone(),
     };
     if !bundled {
         with_file.plugin.push(PathBuf::from(target));

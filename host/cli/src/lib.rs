@@ -17,6 +17,7 @@ mod cmd_explain;
 pub mod cmd_init;
 mod cmd_man;
 mod cmd_plugin;
+mod cmd_plugin_oci;
 mod cmd_schema;
 pub mod codes;
 mod dir_target;

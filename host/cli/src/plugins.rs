@@ -63,6 +63,10 @@ pub struct Request<'a> {
     /// The spec's directory: relative plugin paths in the spec start here.
     pub base: &'a Path,
     pub flags: &'a [PathBuf],
+    /// Where `oci://` plugins are read from (`None`: no store could be located).
+    pub store: Option<&'a hms_oci::store::Store>,
+    /// The site's trust policy, when there is one: judged before anything is compiled.
+    pub policy: Option<&'a hms_oci::policy::Policy>,
 }
 
 /// The plugins of one run.
@@ -151,10 +155,39 @@ impl Plugins {
                             problems.push(at(p));
                             continue;
                         }
+                        if let Err(p) = judge(req, path, None) {
+                            problems.push(at(p));
+                            continue;
+                        }
                         wanted.push(Wanted {
                             source,
                             origin: Origin::Spec {
                                 path: full.display().to_string(),
+                            },
+                            role,
+                        });
+                    }
+                    PluginLocation::Registry(r) => {
+                        let at = |p: Problem| p.at_pointer(doc, role.pointer());
+                        // The pin is required by the grammar.
+                        let digest = reference.digest.as_deref().unwrap_or_default();
+                        let source = match source_from_store(req.store, r, digest) {
+                            Ok(s) => s,
+                            Err(p) => {
+                                problems.push(at(p));
+                                continue;
+                            }
+                        };
+                        if let Err(p) =
+                            judge(req, &format!("oci://{}", r.repository_ref()), Some(digest))
+                        {
+                            problems.push(at(p));
+                            continue;
+                        }
+                        wanted.push(Wanted {
+                            source,
+                            origin: Origin::Spec {
+                                path: reference.to_string(),
                             },
                             role,
                         });
@@ -623,4 +656,76 @@ pub fn source_from_file(path: &Path) -> Result<PluginSource, Problem> {
                 "give the path of a .wasm component built for wasm32-wasip2 (relative paths in a spec start at the spec's directory)",
             )
         })
+}
+
+/// Judges a plugin that is not bundled by the trust policy, before it is compiled; without a
+/// policy, an unsigned local file loads with a note.
+fn judge(req: &Request<'_>, reference: &str, digest: Option<&str>) -> Result<(), Problem> {
+    let Some(policy) = req.policy else {
+        if digest.is_none() {
+            tracing::info!(
+                plugin = reference,
+                "unsigned local plugin, loaded without a trust policy (--trust-policy) to judge it"
+            );
+        }
+        return Ok(());
+    };
+    match policy.judge(req.store, reference, digest) {
+        Ok(verdict) => {
+            tracing::debug!(plugin = reference, ?verdict, "trusted by {}", policy.path);
+            Ok(())
+        }
+        Err(e) => Err(crate::cmd_plugin_oci::problem(&e)),
+    }
+}
+
+/// A registry plugin from the store: its manifest (checked against the pin) and its component
+/// layer (checked against the manifest by the digest the runtime computes), before compiling.
+fn source_from_store(
+    store: Option<&hms_oci::store::Store>,
+    r: &hms_spec::RegistryRef,
+    digest: &str,
+) -> Result<PluginSource, Problem> {
+    let reference = format!("oci://{}@{digest}", r.repository_ref());
+    let store = store.ok_or_else(|| {
+        Problem::error(
+            "HMS-STORE",
+            format!("{reference}: there is no plugin store"),
+        )
+        .hint("set HMS_SYS_STORE_DIR (or HOME), or give --store DIR")
+    })?;
+    let fail = |e: hms_oci::Error| crate::cmd_plugin_oci::problem(&e).object(reference.clone());
+    let (manifest, _) = store.manifest(digest).map_err(|e| {
+        if e.kind == hms_oci::ErrorKind::Missing {
+            Problem::error(
+                "HMS-STORE",
+                format!("{reference} is not in the plugin store {}", store.root().display()),
+            )
+            .hint(format!(
+                "fetch it with `hms-sys plugin pull {reference}`, or on an air-gapped machine `hms-sys plugin load FILE.tar` (from `hms-sys plugin save` elsewhere)"
+            ))
+        } else {
+            fail(e)
+        }
+    })?;
+    let layer = manifest.wasm_layer(&reference).map_err(fail)?;
+    let bytes = store
+        .read_blob_unverified(&layer.digest, MAX_PLUGIN_BYTES)
+        .map_err(fail)?;
+    let source = PluginSource::new(reference.clone(), bytes);
+    if source.digest() != layer.digest {
+        return Err(Problem::error(
+            "HMS-STORE",
+            format!(
+                "{reference}: the store's component {} has been altered (its content has digest {})",
+                layer.digest,
+                source.digest()
+            ),
+        )
+        .hint(format!(
+            "delete {} and pull or load the plugin again",
+            store.blob_path(&layer.digest).map(|p| p.display().to_string()).unwrap_or_default()
+        )));
+    }
+    Ok(source)
 }

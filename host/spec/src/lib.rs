@@ -32,7 +32,7 @@ pub use names::{
     api_version_reason, backticked, choice_hint, did_you_mean, dns1123_label_reason,
     is_dns1123_label, is_dns1123_subdomain, kind_reason, parse_kind_ref,
 };
-pub use plugin_ref::{PluginLocation, PluginRef, REF_HINT};
+pub use plugin_ref::{PluginLocation, PluginRef, REF_HINT, RegistryRef};
 pub use source::Source;
 
 use source::Root;
