@@ -133,9 +133,12 @@ fn push_pull_and_render_offline_from_the_store() {
     assert_eq!(config["layerDigests"][0], m["layers"][0]["digest"]);
     assert_eq!(
         config["component"]["target"],
-        "hms:sys/section-plugin@0.1.0"
+        "hms:sys/section-plugin@0.2.0"
     );
-    assert_eq!(config["component"]["exports"][0], "hms:sys/section@0.1.0");
+    assert_eq!(
+        config["component"]["exports"],
+        serde_json::json!(["hms:sys/section@0.2.0", "hms:sys/status@0.2.0"])
+    );
     assert!(
         config["component"]["imports"]
             .as_array()

@@ -246,14 +246,14 @@ fn push(a: &PushArgs, out: &mut dyn Write) -> Outcome {
         .load(&source, Limits::default())
         .map_err(|e| vec![Problem::from_plugin_error(&e)])?;
     let v = plugin.wit_version();
-    let (export, world) = match plugin.world() {
-        World::Section => ("section", "section-plugin"),
-        World::Baseline => ("baseline", "baseline-plugin"),
+    let world = match plugin.world() {
+        World::Section => "section-plugin",
+        World::Baseline => "baseline-plugin",
     };
     let meta = plugin.metadata();
     let info = PluginInfo {
         component: Component {
-            exports: vec![format!("hms:sys/{export}@{v}")],
+            exports: plugin.exports(),
             imports: plugin.imports(),
             target: Some(format!("hms:sys/{world}@{v}")),
         },

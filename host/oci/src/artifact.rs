@@ -112,7 +112,7 @@ impl Manifest {
 pub struct Component {
     pub exports: Vec<String>,
     pub imports: Vec<String>,
-    /// The world the component targets, e.g. `hms:sys/section-plugin@0.1.0`.
+    /// The world the component targets, e.g. `hms:sys/section-plugin@0.2.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
 }

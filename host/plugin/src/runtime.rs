@@ -465,18 +465,32 @@ impl Plugin {
         }
     }
 
-    /// What the component imports (`wasi:cli/environment@0.2.6`, ...), sorted: the host
-    /// provides each (the sandbox decides what they can reach; see ARCHITECTURE.md).
-    pub fn imports(&self) -> Vec<String> {
-        let component = match &self.callee.pre {
+    fn component(&self) -> &Component {
+        match &self.callee.pre {
             Pre::Section(p) => p.instance_pre().component(),
             Pre::SectionV2(p) => p.instance_pre().component(),
             Pre::Baseline(p) => p.instance_pre().component(),
             Pre::BaselineV2(p) => p.instance_pre().component(),
-        };
-        let mut names: Vec<String> = component
-            .component_type()
+        }
+    }
+
+    /// What the component imports (`wasi:cli/environment@0.2.6`, ...), sorted: the host
+    /// provides each (the sandbox decides what they can reach; see ARCHITECTURE.md).
+    pub fn imports(&self) -> Vec<String> {
+        let ty = self.component().component_type();
+        let mut names: Vec<String> = ty
             .imports(&self.callee.engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// What the component exports (`hms:sys/section@0.2.0`, `hms:sys/status@0.2.0`), sorted.
+    pub fn exports(&self) -> Vec<String> {
+        let ty = self.component().component_type();
+        let mut names: Vec<String> = ty
+            .exports(&self.callee.engine)
             .map(|(name, _)| name.to_string())
             .collect();
         names.sort();
