@@ -83,7 +83,7 @@ pub enum Command {
     Plan(PlanArgs),
     /// The four status lines of an applied spec, from the live cluster.
     Status(StatusArgs),
-    /// Plugins: list them, inspect one, run one on a section file.
+    /// Plugins: list them, inspect one, run one on a section file, start a new one.
     #[command(alias = "plugin")]
     Plugins {
         #[command(subcommand)]
@@ -111,6 +111,9 @@ pub enum PluginsCommand {
     /// Runs one section plugin on one section file and prints its manifests and diagnostics,
     /// after the same checks a render makes: the plugin author's inner loop.
     Run(crate::cmd_plugin::RunArgs),
+    /// Writes a new plugin project (Rust or Python) that builds as written: `plugin new
+    /// --lang rust NAME --section storage`.
+    New(crate::cmd_plugin_new::NewArgs),
     /// Which plugin serves each section of SPEC and where it came from; without SPEC, every
     /// bundled plugin (and any given with --plugin): version, digest, section, kinds.
     List {
@@ -289,6 +292,9 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
         Command::Plugins {
             command: PluginsCommand::Run(args),
         } => crate::cmd_plugin::run(&args, style, out, err),
+        Command::Plugins {
+            command: PluginsCommand::New(args),
+        } => Ok(crate::cmd_plugin_new::run(&args, style, out, err)),
         Command::Plugins {
             command:
                 PluginsCommand::List {
