@@ -17,6 +17,7 @@ mod kube;
 mod kube_server;
 mod kubeconfig;
 mod live;
+mod plugin_new;
 mod plugin_tools;
 mod psa;
 mod quiet;
