@@ -52,7 +52,11 @@ fn cargo(dir: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "cargo {args:?} in {}: {text}", dir.display());
+    assert!(
+        out.status.success(),
+        "cargo {args:?} in {}: {text}",
+        dir.display()
+    );
     text
 }
 
@@ -194,7 +198,10 @@ fn a_scaffolded_python_section_plugin_builds_and_renders_through_the_host() {
     let pvc = &list["items"][0];
     assert_eq!(pvc["kind"], "PersistentVolumeClaim", "{run:?}");
     assert_eq!(pvc["metadata"]["name"], "example");
-    assert_eq!(pvc["metadata"]["labels"]["app.kubernetes.io/managed-by"], "hms-sys");
+    assert_eq!(
+        pvc["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "hms-sys"
+    );
 }
 
 /// The YAML the "Compose" step of examples/README.md appends to the spec.
@@ -222,7 +229,10 @@ fn the_examples_readme_path_from_an_empty_directory_to_two_baselines() {
         "hms-sys validate spec.yml --plugin plugins/py-rules.wasm",
         "hms-sys apply spec.yml --target dir:out ",
     ] {
-        assert!(readme.contains(command), "examples/README.md runs {command:?}");
+        assert!(
+            readme.contains(command),
+            "examples/README.md runs {command:?}"
+        );
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let at = |name: &str| dir.path().join(name);
@@ -233,7 +243,15 @@ fn the_examples_readme_path_from_an_empty_directory_to_two_baselines() {
     let sdk = root().join("plugins/sdk");
     let run = scaffold(
         &at("no-secrets"),
-        &["--lang", "rust", "no-secrets", "--section", "baseline", "--sdk", p(&sdk)],
+        &[
+            "--lang",
+            "rust",
+            "no-secrets",
+            "--section",
+            "baseline",
+            "--sdk",
+            p(&sdk),
+        ],
     );
     assert_eq!(run.code, 0, "{run:?}");
     let tested = cargo(&at("no-secrets"), &["test", "--quiet"]);
@@ -258,13 +276,25 @@ fn the_examples_readme_path_from_an_empty_directory_to_two_baselines() {
     std::fs::copy(at("py-rules/py-rules.wasm"), at("plugins/py-rules.wasm")).expect("copy");
 
     // Inspect, and one run beside cis-level-2.
-    for (file, world) in [("no-secrets", "baseline-plugin"), ("py-rules", "baseline-plugin")] {
-        let inspect = hms(&["plugins", "inspect", p(&at(&format!("plugins/{file}.wasm")))]);
+    for (file, world) in [
+        ("no-secrets", "baseline-plugin"),
+        ("py-rules", "baseline-plugin"),
+    ] {
+        let inspect = hms(&[
+            "plugins",
+            "inspect",
+            p(&at(&format!("plugins/{file}.wasm"))),
+        ]);
         assert_eq!(inspect.code, 0, "{inspect:?}");
         assert!(inspect.stdout.contains(world), "{inspect:?}");
     }
     let spec = at("spec.yml");
-    let run = hms(&["validate", p(&spec), "--plugin", p(&at("plugins/py-rules.wasm"))]);
+    let run = hms(&[
+        "validate",
+        p(&spec),
+        "--plugin",
+        p(&at("plugins/py-rules.wasm")),
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("py-rules"), "{run:?}");
 
@@ -279,7 +309,10 @@ fn the_examples_readme_path_from_an_empty_directory_to_two_baselines() {
     std::fs::write(&spec, &composed).expect("write");
     let run = hms(&["validate", p(&spec)]);
     assert_eq!(run.code, 5, "ServiceAccount is forbidden: {run:?}");
-    assert!(run.stderr.contains("error[PY-RULES-FORBIDDEN-KIND]"), "{run:?}");
+    assert!(
+        run.stderr.contains("error[PY-RULES-FORBIDDEN-KIND]"),
+        "{run:?}"
+    );
 
     // Gate an apply: refused, nothing written; allowed once the rule is relaxed.
     let out = at("out");
@@ -306,26 +339,48 @@ fn the_examples_readme_path_from_an_empty_directory_to_two_baselines() {
 fn plugin_new_refuses_bad_input_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let target = dir.path().join("x");
-    let run = scaffold(&target, &["--lang", "rust", "Bad_Name", "--section", "storage"]);
+    let run = scaffold(
+        &target,
+        &["--lang", "rust", "Bad_Name", "--section", "storage"],
+    );
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("error[HMS-PLUGIN-NEW]"), "{run:?}");
     assert!(run.stderr.contains("DNS-1123"), "{run:?}");
     assert!(!target.exists());
     let run = scaffold(
         &target,
-        &["--lang", "rust", "ok", "--section", "storage", "--sdk", p(dir.path())],
+        &[
+            "--lang",
+            "rust",
+            "ok",
+            "--section",
+            "storage",
+            "--sdk",
+            p(dir.path()),
+        ],
     );
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("not the plugin SDK"), "{run:?}");
     assert!(!target.exists());
     let run = scaffold(
         &target,
-        &["--lang", "python", "ok", "--section", "storage", "--sdk", p(dir.path())],
+        &[
+            "--lang",
+            "python",
+            "ok",
+            "--section",
+            "storage",
+            "--sdk",
+            p(dir.path()),
+        ],
     );
     assert_eq!(run.code, 2, "{run:?}");
     std::fs::create_dir(&target).expect("dir");
     std::fs::write(target.join("mine.txt"), "keep").expect("file");
-    let run = scaffold(&target, &["--lang", "python", "ok", "--section", "baseline"]);
+    let run = scaffold(
+        &target,
+        &["--lang", "python", "ok", "--section", "baseline"],
+    );
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("is not empty"), "{run:?}");
     assert_eq!(std::fs::read_dir(&target).expect("dir").count(), 1);
