@@ -5,6 +5,7 @@ mod support;
 mod apply;
 mod apply_dir;
 mod bench_apply;
+mod bench_plugin_load;
 mod cache;
 mod capabilities;
 mod check;
