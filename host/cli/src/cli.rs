@@ -111,9 +111,6 @@ pub enum PluginsCommand {
     /// Runs one section plugin on one section file and prints its manifests and diagnostics,
     /// after the same checks a render makes: the plugin author's inner loop.
     Run(crate::cmd_plugin::RunArgs),
-    /// Writes a new plugin project (Rust or Python) that builds as written: `plugin new
-    /// --lang rust NAME --section storage`.
-    New(crate::cmd_plugin_new::NewArgs),
     /// Which plugin serves each section of SPEC and where it came from; without SPEC, every
     /// bundled plugin (and any given with --plugin): version, digest, section, kinds.
     List {
@@ -124,6 +121,9 @@ pub enum PluginsCommand {
         #[command(flatten)]
         plugins: PluginArgs,
     },
+    /// Writes a new plugin project (Rust or Python) that builds as written: `plugin new
+    /// --lang rust NAME --section storage`.
+    New(crate::cmd_plugin_new::NewArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -293,9 +293,6 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
             command: PluginsCommand::Run(args),
         } => crate::cmd_plugin::run(&args, style, out, err),
         Command::Plugins {
-            command: PluginsCommand::New(args),
-        } => Ok(crate::cmd_plugin_new::run(&args, style, out, err)),
-        Command::Plugins {
             command:
                 PluginsCommand::List {
                     spec,
@@ -318,6 +315,9 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
             list_plugins(&set, doc.as_ref(), output, out)?;
             Ok(exit::OK)
         }
+        Command::Plugins {
+            command: PluginsCommand::New(args),
+        } => Ok(crate::cmd_plugin_new::run(&args, style, out, err)),
     }
 }
 
