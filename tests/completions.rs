@@ -71,6 +71,7 @@ fn man_pages_for_the_command_and_every_subcommand() {
         "hms-sys-plugins-list.1".to_string(),
         "hms-sys-plugins-inspect.1".to_string(),
         "hms-sys-plugins-run.1".to_string(),
+        "hms-sys-plugins-new.1".to_string(),
     ];
     // The supply-chain subcommands (cmd_plugin_oci.rs).
     names.extend(

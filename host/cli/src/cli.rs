@@ -83,7 +83,7 @@ pub enum Command {
     Plan(PlanArgs),
     /// The four status lines of an applied spec, from the live cluster.
     Status(StatusArgs),
-    /// Plugins: list them, inspect one, run one on a section file.
+    /// Plugins: list them, inspect one, run one on a section file, start a new one.
     #[command(alias = "plugin")]
     Plugins {
         #[command(subcommand)]
@@ -123,6 +123,9 @@ pub enum PluginsCommand {
         #[command(flatten)]
         plugins: PluginArgs,
     },
+    /// Writes a new plugin project (Rust or Python) that builds as written: `plugin new
+    /// --lang rust NAME --section storage`.
+    New(crate::cmd_plugin_new::NewArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -325,6 +328,9 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
             list_plugins(&set, doc.as_ref(), output, out)?;
             Ok(exit::OK)
         }
+        Command::Plugins {
+            command: PluginsCommand::New(args),
+        } => Ok(crate::cmd_plugin_new::run(&args, style, out, err)),
     }
 }
 

@@ -213,6 +213,13 @@ pub const HOST: &[Explanation] = &[
         fix: "Pass `--force` to overwrite it, or name another directory: `hms-sys init DIR`.",
     },
     Explanation {
+        code: "HMS-PLUGIN-NEW",
+        summary: "`hms-sys plugin new` wrote nothing: the name, the directory or the SDK given is not usable.",
+        why: "A project is written whole or not at all, and never over files a person has written.",
+        control: "",
+        fix: "Read the hint: a DNS-1123 name (`my-rules`), a new or empty directory (`--dir DIR`), `--sdk` naming an hms-sys checkout's `plugins/sdk`.",
+    },
+    Explanation {
         code: "HMS-EXPLAIN",
         summary: "`hms-sys explain` does not know the code.",
         why: "Only the host's codes and those of the plugins loaded for the run are known.",

@@ -18,6 +18,7 @@ pub mod cmd_init;
 mod cmd_man;
 mod cmd_plugin;
 mod cmd_plugin_oci;
+pub mod cmd_plugin_new;
 mod cmd_schema;
 pub mod codes;
 mod dir_target;
