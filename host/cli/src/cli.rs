@@ -81,7 +81,7 @@ pub enum Command {
     /// What apply would create, update, prune or leave unchanged (exit 0 none, 2 changes, 1 error).
     #[command(visible_alias = "diff")]
     Plan(PlanArgs),
-    /// The four status lines of an applied spec, from the live cluster.
+    /// The status lines of an applied spec (one per section), from the live cluster.
     Status(StatusArgs),
     /// Plugins: list them, inspect one, run one on a section file, start a new one.
     #[command(alias = "plugin")]
