@@ -81,17 +81,18 @@ pub struct PluginSource {
 #[derive(Clone, Debug)]
 enum Bytes {
     Static(&'static [u8]),
-    Shared(Arc<[u8]>),
+    /// As read: kept in its own allocation (a component from componentize-py is 18 MB, and
+    /// copying it into an `Arc<[u8]>` cost a second allocation and its page faults).
+    Shared(Arc<Vec<u8>>),
 }
 
 impl PluginSource {
     /// A component read at run time; its digest is computed here, once.
-    pub fn new(origin: impl Into<String>, bytes: impl Into<Arc<[u8]>>) -> Self {
-        let bytes: Arc<[u8]> = bytes.into();
+    pub fn new(origin: impl Into<String>, bytes: Vec<u8>) -> Self {
         PluginSource {
             origin: origin.into(),
             digest: digest_of(&bytes),
-            bytes: Bytes::Shared(bytes),
+            bytes: Bytes::Shared(Arc::new(bytes)),
         }
     }
 
