@@ -644,6 +644,57 @@ fn a_plugin_built_against_0_1_gets_generic_status_beside_plugins_that_judge_thei
     );
 }
 
+/// A plugin's status line is a stranger's text: a line that spans lines, is too long or empty
+/// is refused (the section gets the generic line, saying the plugin failed to judge it), and
+/// terminal escapes in an accepted line are shown escaped.
+#[test]
+fn a_status_line_that_breaks_the_bounds_is_refused_or_escaped() {
+    let cluster = Cluster::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        support::hostile_status_wasm(),
+        dir.path().join("judge.wasm"),
+    )
+    .expect("copy");
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "judged"}});
+    let seed = ["apply", "--server-side", "--field-manager=ops-team"];
+    kubectl_ok(&cluster, &seed, &namespace);
+    let spec = dir.path().join("judged.yml");
+    let apply_mode = |mode: &str| {
+        std::fs::write(
+            &spec,
+            format!(
+                "name: judged\nplugins:\n  workload: ./judge.wasm\nworkload:\n  mode: {mode}\n"
+            ),
+        )
+        .expect("write spec");
+        let run = hms(&cluster, &["apply", &spec.display().to_string()]);
+        assert_eq!(run.code, 0, "{mode}: {run:?}");
+        hms(&cluster, &["status", "judged"])
+    };
+    let ok = apply_mode("ok");
+    assert_eq!(ok.stdout, "✔ Workload judged by its plugin\n", "{ok:?}");
+    for mode in ["multiline", "long", "empty"] {
+        let status = apply_mode(mode);
+        assert_eq!(
+            status.stdout,
+            "✔ workload: 1/1 object ready (generic readiness: plugin hostile-status failed to \
+             judge it)\n",
+            "{mode}: {status:?}"
+        );
+    }
+    let escaped = apply_mode("escape");
+    assert!(!escaped.stdout.contains('\u{1b}'), "{escaped:?}");
+    assert!(!escaped.stdout.contains('\u{202e}'), "{escaped:?}");
+    assert!(
+        escaped
+            .stdout
+            .starts_with("✔ Workload \\u{1b}[31mred\\u{1b}[0m \\u{202e}desrever"),
+        "{escaped:?}"
+    );
+}
+
 #[test]
 fn status_watch_follows_until_ready() {
     let cluster = Cluster::start();

@@ -11,6 +11,7 @@ fn main() {
         &[
             "tests/hostile",
             "tests/hostile-baseline",
+            "tests/hostile-status",
             "examples/plugins",
             "plugins/sdk",
         ],
@@ -22,6 +23,7 @@ fn main() {
             "hms-hostile-baseline",
             "hms-example-netapp-trident",
             "hms-example-agency-rules",
+            "hms-hostile-status",
         ],
     );
     println!("cargo:rustc-env=HOSTILE_WASM={}", built[0].display());
@@ -31,4 +33,5 @@ fn main() {
     );
     println!("cargo:rustc-env=NETAPP_TRIDENT_WASM={}", built[2].display());
     println!("cargo:rustc-env=AGENCY_RULES_WASM={}", built[3].display());
+    println!("cargo:rustc-env=HOSTILE_STATUS_WASM={}", built[4].display());
 }

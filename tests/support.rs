@@ -38,6 +38,11 @@ pub fn hostile_wasm() -> PathBuf {
     PathBuf::from(env!("HOSTILE_WASM"))
 }
 
+/// The hostile status plugin (`hostile-status`, `hms:sys` 0.2.0), built by build.rs.
+pub fn hostile_status_wasm() -> PathBuf {
+    PathBuf::from(env!("HOSTILE_STATUS_WASM"))
+}
+
 /// The hostile baseline plugin (`tamper-base`), built by build.rs.
 pub fn hostile_baseline_wasm() -> PathBuf {
     PathBuf::from(env!("HOSTILE_BASELINE_WASM"))
