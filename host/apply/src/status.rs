@@ -131,35 +131,38 @@ impl fmt::Display for Line {
 /// by kstatus (`hms_plugin_sdk::kstatus`). `why` says why the generic rules apply.
 pub fn generic_line(section: &str, objects: &[(ObjectRef, Option<Value>)], why: &str) -> Line {
     let n = objects.len();
-    let pending: Vec<(&ObjectRef, Readiness)> = objects
+    // Each object not ready: what it is, why, and whether it failed.
+    let pending: Vec<(&ObjectRef, String, bool)> = objects
         .iter()
-        .map(|(r, live)| (r, object_readiness(r, live.as_ref())))
-        .filter(|(_, r)| !r.is_ready())
+        .filter_map(|(r, live)| match object_readiness(r, live.as_ref()) {
+            Readiness::Ready => None,
+            Readiness::InProgress(why) => Some((r, why, false)),
+            Readiness::Failed(why) => Some((r, why, true)),
+        })
         .collect();
     let s = if n == 1 { "" } else { "s" };
     let text = format!(
         "{section}: {}/{n} object{s} ready ({why})",
         n - pending.len()
     );
-    let Some((first, readiness)) = pending.first() else {
+    let Some((first, reason, _)) = pending.first() else {
         return Line::new(section, State::Ready, text, None);
-    };
-    let failed = pending
-        .iter()
-        .any(|(_, r)| matches!(r, Readiness::Failed(_)));
-    let (Readiness::InProgress(why) | Readiness::Failed(why)) = readiness else {
-        unreachable!("only objects not ready are pending")
     };
     let more = match pending.len() {
         1 => String::new(),
         k => format!(" (and {} more)", k - 1),
     };
-    let state = if failed {
+    let state = if pending.iter().any(|(_, _, failed)| *failed) {
         State::Failed
     } else {
         State::InProgress
     };
-    Line::new(section, state, text, Some(format!("{first}: {why}{more}")))
+    Line::new(
+        section,
+        state,
+        text,
+        Some(format!("{first}: {reason}{more}")),
+    )
 }
 
 /// kstatus readiness of one object; one that does not exist has failed.

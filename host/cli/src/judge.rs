@@ -17,17 +17,13 @@ impl Judges {
     /// other by digest in the plugin cache, which holds it if this machine applied the spec.
     pub fn load(info: &StatusInfo, cache: Cache) -> Judges {
         let runtime = match Runtime::new(cache, Limits::default().stack) {
-            Ok(r) => Some(r),
+            Ok(r) => r,
             Err(e) => {
-                tracing::warn!("no plugin runtime for status: {e}");
-                None
+                let why = format!("the plugin runtime did not start: {e}");
+                return Judges {
+                    plugins: info.sections.iter().map(|_| Err(why.clone())).collect(),
+                };
             }
-        };
-        let Some(runtime) = runtime else {
-            let why = "the plugin runtime did not start".to_string();
-            return Judges {
-                plugins: info.sections.iter().map(|_| Err(why.clone())).collect(),
-            };
         };
         let wanted_bundled = info.sections.iter().any(|s| s.bundled);
         let mut bundled: Vec<Plugin> = if wanted_bundled {
@@ -57,9 +53,8 @@ impl Judges {
                 }
             })
             .collect();
-        // The runtime lives as long as its plugins need the engine; a status command runs
-        // once per process (see `cli::prepare`).
-        std::mem::forget(runtime);
+        // Dropping the runtime is fine: each plugin keeps the engine, and the epoch ticker
+        // runs as long as the engine does.
         Judges { plugins }
     }
 

@@ -71,6 +71,13 @@ fn num(v: &Value, p: &str) -> Option<u64> {
 ///   `Reconciling=True`. An object without status is ready: many kinds (ConfigMaps,
 ///   NetworkPolicies, Services) have nothing to wait for.
 pub fn readiness(kind: &str, live: &Value) -> Readiness {
+    readiness_with_replicas(kind, live, None)
+}
+
+/// [`readiness`], counting the replicas of a Deployment, StatefulSet or ReplicaSet against
+/// `replicas` (what the spec asks for) when given, instead of the live `spec.replicas`
+/// (which someone may have scaled).
+pub fn readiness_with_replicas(kind: &str, live: &Value, replicas: Option<u64>) -> Readiness {
     let stalled = condition(live, "Stalled");
     if is_true(stalled) {
         return Readiness::Failed(format!("stalled: {}", explained(stalled)));
@@ -85,7 +92,12 @@ pub fn readiness(kind: &str, live: &Value) -> Readiness {
         ));
     }
     match kind {
-        "Deployment" | "StatefulSet" | "ReplicaSet" => replicas(kind, live),
+        "Deployment" | "StatefulSet" | "ReplicaSet" => {
+            let want = replicas
+                .or_else(|| num(live, "/spec/replicas"))
+                .unwrap_or(1);
+            count_replicas(kind, live, want)
+        }
         "DaemonSet" => daemons(live),
         "PersistentVolumeClaim" => claim(live),
         "Pod" => pod(live),
@@ -94,7 +106,7 @@ pub fn readiness(kind: &str, live: &Value) -> Readiness {
     }
 }
 
-fn replicas(kind: &str, live: &Value) -> Readiness {
+fn count_replicas(kind: &str, live: &Value, want: u64) -> Readiness {
     if live.get("status").is_none() {
         return Readiness::InProgress(format!("{kind} has no status yet"));
     }
@@ -102,7 +114,6 @@ fn replicas(kind: &str, live: &Value) -> Readiness {
     if field(progressing, "reason") == "ProgressDeadlineExceeded" {
         return Readiness::Failed(field(progressing, "message"));
     }
-    let want = num(live, "/spec/replicas").unwrap_or(1);
     let get = |p: &str| num(live, p).unwrap_or(0);
     let updated = if kind == "ReplicaSet" {
         get("/status/replicas")

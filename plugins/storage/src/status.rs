@@ -24,7 +24,7 @@ pub fn line(rendered: &[Value], live: &Live) -> StatusLine {
         .find_any("Deployment")
         .and_then(|d| d.live.as_ref())
         .and_then(|d| d.pointer("/spec/template/spec"));
-    let mount = pod.and_then(|p| mount_of(p, name));
+    let mount = pod.and_then(|p| mount_path(p, name));
     let text = format!(
         "Volume encrypted & mounted ({})",
         mount.as_deref().unwrap_or("not mounted")
@@ -67,7 +67,7 @@ pub fn line(rendered: &[Value], live: &Live) -> StatusLine {
 }
 
 /// Where the pod template mounts `claim`, if it does.
-fn mount_of(pod: &Value, claim: &str) -> Option<String> {
+fn mount_path(pod: &Value, claim: &str) -> Option<String> {
     let volume = pod.get("volumes")?.as_array()?.iter().find(|v| {
         v.pointer("/persistentVolumeClaim/claimName")
             .and_then(Value::as_str)

@@ -1,7 +1,7 @@
 //! The workload's status line: `Workload running (10 pods)`, by kstatus for its Deployment
 //! (observedGeneration, a finished rollout, ready replicas, Available).
 
-use hms_plugin_sdk::kstatus::{self, Readiness};
+use hms_plugin_sdk::kstatus;
 use hms_plugin_sdk::status::{Live, StatusLine};
 use serde_json::Value;
 
@@ -33,20 +33,10 @@ pub fn line(rendered: &[Value], live: &Live) -> StatusLine {
         return StatusLine::in_progress(text, format!("Deployment {name} has no status yet"));
     }
     // The spec's replica count, even if someone scaled the live object.
-    let mut judged = have.clone();
-    if let Some(object) = judged.as_object_mut() {
-        let spec = object
-            .entry("spec")
-            .or_insert_with(|| Value::Object(Default::default()));
-        if let Some(spec) = spec.as_object_mut() {
-            spec.insert("replicas".into(), want.into());
-        }
-    }
-    match kstatus::readiness("Deployment", &judged) {
-        Readiness::Ready => StatusLine::ready(text),
-        Readiness::InProgress(why) => StatusLine::in_progress(text, why),
-        Readiness::Failed(why) => StatusLine::failed(text, why),
-    }
+    StatusLine::from_readiness(
+        text,
+        kstatus::readiness_with_replicas("Deployment", have, Some(want)),
+    )
 }
 
 #[cfg(test)]
