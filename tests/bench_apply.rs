@@ -146,6 +146,7 @@ fn bench_apply_client() {
             namespace: ns.into(),
             ..StatusInfo::default()
         },
+        owner: None,
     };
     let kubeconfig = job["kubeconfig"].as_str().unwrap_or_default().into();
     let options = ApplyOptions {

@@ -171,9 +171,21 @@ pub fn spawn_hms_with(
     env: &[(&str, &str)],
     stdin: std::process::Stdio,
 ) -> std::process::Child {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    std::process::Command::new(exe)
+    hms_command(args)
         .envs(env.iter().copied())
+        .stdin(stdin)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the child process")
+}
+
+/// The command that runs `hms-sys ARGS` as a child process (see [`spawn_hms`]), to be given its
+/// standard streams and spawned by the caller (a long-running child writes to files).
+pub fn hms_command(args: &[String]) -> std::process::Command {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut command = std::process::Command::new(exe);
+    command
         .args([
             "--exact",
             "support::hms_child",
@@ -184,12 +196,8 @@ pub fn spawn_hms_with(
         .env(
             CHILD_ARGS,
             serde_json::to_string(args).expect("args as JSON"),
-        )
-        .stdin(stdin)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start the child process")
+        );
+    command
 }
 
 /// Runs `hms-sys ARGS` (as [`spawn_hms`] does) with stdout and stderr on a pseudo-terminal, by

@@ -10,6 +10,7 @@ mod cache;
 mod capabilities;
 mod check;
 mod completions;
+mod controller;
 mod examples;
 mod explain;
 mod hostile;

@@ -14,6 +14,7 @@ fn set() -> Set {
             namespace: "big".into(),
             ..StatusInfo::default()
         },
+        owner: None,
     }
 }
 

@@ -169,7 +169,9 @@ pub fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), String> {
             "replace" => put(doc, path, op["value"].clone(), true)?,
             "remove" => drop(take(doc, path)?),
             "test" => {
-                if doc.pointer(path) != Some(&op["value"]) {
+                // As the API server's json-patch: a missing path tests equal to null (what
+                // kube-runtime's finalizer helper relies on when adding the first finalizer).
+                if doc.pointer(path).unwrap_or(&Value::Null) != &op["value"] {
                     return Err(format!("test failed at {path}"));
                 }
             }

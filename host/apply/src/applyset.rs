@@ -68,7 +68,7 @@ pub fn parse_group_kinds(v: &str) -> BTreeSet<String> {
 pub fn parent(set: &Set, group_kinds: &BTreeSet<String>) -> Value {
     let gks: Vec<&str> = group_kinds.iter().map(String::as_str).collect();
     let status = serde_json::to_string(&set.status).unwrap_or_default();
-    json!({
+    let mut parent = json!({
         "apiVersion": "v1",
         "kind": PARENT_KIND,
         "metadata": {
@@ -85,7 +85,11 @@ pub fn parent(set: &Set, group_kinds: &BTreeSet<String>) -> Value {
                 ANN_STATUS: status,
             },
         },
-    })
+    });
+    if let Some(owner) = &set.owner {
+        parent["metadata"]["ownerReferences"] = json!([owner]);
+    }
+    parent
 }
 
 /// Adds the `part-of` label to an object.

@@ -7,6 +7,7 @@
 pub mod applyset;
 mod client;
 mod conflict;
+pub mod controller;
 mod crd;
 pub mod events;
 pub mod interrupt;
@@ -44,6 +45,9 @@ pub struct Set {
     /// `hms-sys/<version>`, written to `applyset.kubernetes.io/tooling`.
     pub tooling: String,
     pub status: StatusInfo,
+    /// The owner of the set's parent (an `ownerReferences` entry): the SysSpec when the
+    /// controller applies; none from the command line.
+    pub owner: Option<Value>,
 }
 
 /// Which object: group, version, kind, namespace (empty when cluster-scoped) and name.

@@ -195,13 +195,13 @@ pub(crate) async fn prepare<'a>(
 
 /// Applies `objects` for `set`; see ARCHITECTURE.md (host/apply) for the order and invariants.
 /// `progress` sees each object's result as soon as it and those before it in its step are done.
-pub async fn apply(
+pub async fn apply<P: FnMut(&ObjectResult) + ?Sized>(
     client: &Client,
     set: &Set,
     objects: &[Desired],
     opts: &ApplyOptions,
     events: &Sink,
-    progress: &mut dyn FnMut(&ObjectResult),
+    progress: &mut P,
 ) -> Result<Report, Error> {
     let stop = &opts.interrupt;
     let mut p = stop

@@ -101,6 +101,12 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the JSON Schema of a spec (for editors: yaml-language-server).
     Schema(SchemaArgs),
+    /// The SYS Controller: keeps SysSpecs converged from inside the cluster (`controller run`),
+    /// and its CRD (`controller crd`).
+    Controller {
+        #[command(subcommand)]
+        command: crate::cmd_controller::ControllerCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -296,6 +302,7 @@ pub fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Re
         Command::Check(args) => cmd_check::run(&args, style, out, err),
         Command::Explain(args) => cmd_explain::run(&args, style, out, err),
         Command::Schema(args) => cmd_schema::run(&args, style, out, err),
+        Command::Controller { command } => crate::cmd_controller::run(command, style, out, err),
         Command::Plugins {
             command: PluginsCommand::Inspect(args),
         } => crate::cmd_plugin::inspect(&args, style, out, err),
@@ -402,34 +409,63 @@ pub(crate) fn load_plugins(
     doc: Option<&hms_spec::Document>,
     base: &std::path::Path,
 ) -> Result<Plugins, (Vec<Problem>, u8)> {
-    let limits = limit_table(args).map_err(|p| (p, exit::USAGE))?;
-    let cache = cache_of(args.cache_dir.as_deref(), args.no_cache);
-    let runtime = Runtime::new(cache, limits.default.stack)
-        .map_err(|e| (vec![Problem::from_plugin_error(&e)], exit::PLUGIN))?;
-    let policy = match &args.trust_policy {
-        Some(path) => Some(
-            hms_oci::policy::Policy::load(path)
-                .map_err(|e| (vec![crate::cmd_plugin_oci::problem(&e)], exit::ERROR))?,
-        ),
-        None => None,
-    };
-    let store = crate::cmd_plugin_oci::store(args.store.as_deref());
-    let req = plugins::Request {
-        doc,
-        base,
-        flags: &args.plugin,
-        store: store.as_ref(),
-        policy: policy.as_ref(),
-    };
-    Plugins::load(&runtime, &req, &limits).map_err(|p| {
-        // A plugin the spec names wrongly (a bad pin, a missing file) is a spec problem.
-        let code = if p.iter().all(|p| p.location.is_some()) {
-            exit::SPEC
-        } else {
-            exit::PLUGIN
+    Loader::new(args)?.load(args, doc, base)
+}
+
+/// What loading plugins needs beyond a spec: the runtime, the limits, the trust policy and the
+/// plugin store; made once for many loads by the controller.
+pub(crate) struct Loader {
+    runtime: Runtime,
+    limits: LimitTable,
+    policy: Option<hms_oci::policy::Policy>,
+    store: Option<hms_oci::store::Store>,
+}
+
+impl Loader {
+    pub(crate) fn new(args: &PluginArgs) -> Result<Loader, (Vec<Problem>, u8)> {
+        let limits = limit_table(args).map_err(|p| (p, exit::USAGE))?;
+        let cache = cache_of(args.cache_dir.as_deref(), args.no_cache);
+        let runtime = Runtime::new(cache, limits.default.stack)
+            .map_err(|e| (vec![Problem::from_plugin_error(&e)], exit::PLUGIN))?;
+        let policy = match &args.trust_policy {
+            Some(path) => Some(
+                hms_oci::policy::Policy::load(path)
+                    .map_err(|e| (vec![crate::cmd_plugin_oci::problem(&e)], exit::ERROR))?,
+            ),
+            None => None,
         };
-        (p, code)
-    })
+        let store = crate::cmd_plugin_oci::store(args.store.as_deref());
+        Ok(Loader {
+            runtime,
+            limits,
+            policy,
+            store,
+        })
+    }
+
+    pub(crate) fn load(
+        &self,
+        args: &PluginArgs,
+        doc: Option<&hms_spec::Document>,
+        base: &std::path::Path,
+    ) -> Result<Plugins, (Vec<Problem>, u8)> {
+        let req = plugins::Request {
+            doc,
+            base,
+            flags: &args.plugin,
+            store: self.store.as_ref(),
+            policy: self.policy.as_ref(),
+        };
+        Plugins::load(&self.runtime, &req, &self.limits).map_err(|p| {
+            // A plugin the spec names wrongly (a bad pin, a missing file) is a spec problem.
+            let code = if p.iter().all(|p| p.location.is_some()) {
+                exit::SPEC
+            } else {
+                exit::PLUGIN
+            };
+            (p, code)
+        })
+    }
 }
 
 /// The compiled-plugin cache `--cache-dir`/`--no-cache` choose (else the environment's).

@@ -35,7 +35,7 @@ pub struct ClusterArgs {
 }
 
 impl ClusterArgs {
-    fn target(&self) -> Target {
+    pub(crate) fn target(&self) -> Target {
         Target {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
@@ -94,6 +94,7 @@ pub fn desired(rendered: &Rendered) -> anyhow::Result<(Set, Vec<Desired>)> {
         namespace: rendered.namespace.clone(),
         tooling: format!("hms-sys/{}", env!("CARGO_PKG_VERSION")),
         status: status_info(rendered),
+        owner: None,
     };
     Ok((set, objects))
 }

@@ -13,6 +13,7 @@ mod cluster_cli;
 mod cmd_apply;
 mod cmd_check;
 mod cmd_completions;
+mod cmd_controller;
 mod cmd_explain;
 pub mod cmd_init;
 mod cmd_man;
