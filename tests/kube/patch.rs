@@ -1,6 +1,7 @@
 //! Patches other than apply: JSON merge patch (RFC 7386); strategic merge patch, approximated as
 //! a merge patch whose lists of objects merge item by item on their key (`name`, `type`, ...),
-//! with `$patch: delete` items removed and other `$` directives dropped; and JSON patch (RFC 6902).
+//! with `$patch: delete` items removed, `$deleteFromPrimitiveList/<field>` honoured and other `$`
+//! directives dropped (a list of scalars is replaced, not merged); and JSON patch (RFC 6902).
 
 use serde_json::{Value, json};
 
@@ -48,6 +49,17 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) {
     };
     if !target.is_object() {
         *target = json!({});
+    }
+    for (field, gone) in p
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("$deleteFromPrimitiveList/")?, v)))
+    {
+        if let (Some(list), Some(gone)) = (
+            target.get_mut(field).and_then(Value::as_array_mut),
+            gone.as_array(),
+        ) {
+            list.retain(|i| !gone.contains(i));
+        }
     }
     for (k, v) in p.iter().filter(|(k, _)| !k.starts_with('$')) {
         if v.is_null() {
