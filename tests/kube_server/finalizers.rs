@@ -203,6 +203,19 @@ fn every_kind_of_write_that_empties_the_finalizers_deletes_a_terminating_object(
                 .await
                 .expect("create");
         }
+        // A strategic merge patch adds to the finalizers (their patch strategy is merge).
+        let two = api
+            .patch(
+                "hms-fin-strategic",
+                &PatchParams::default(),
+                &Patch::Strategic(json!({"metadata": {"finalizers": ["test.hms.io/second"]}})),
+            )
+            .await
+            .expect("strategic add");
+        assert_eq!(
+            two.metadata.finalizers.unwrap_or_default(),
+            [HOLD, "test.hms.io/second"]
+        );
         for name in names {
             let d = api
                 .delete(name, &DeleteParams::default())
@@ -225,7 +238,7 @@ fn every_kind_of_write_that_empties_the_finalizers_deletes_a_terminating_object(
         api.patch(
             "hms-fin-strategic",
             &PatchParams::default(),
-            &Patch::Strategic(json!({"metadata": {"$deleteFromPrimitiveList/finalizers": [HOLD]}})),
+            &Patch::Strategic(json!({"metadata": {"$deleteFromPrimitiveList/finalizers": [HOLD, "test.hms.io/second"]}})),
         )
         .await
         .expect("strategic");
