@@ -30,7 +30,8 @@
 //!   `metadata.finalizers` sets `deletionTimestamp` and `deletionGracePeriodSeconds: 0` (MODIFIED
 //!   event, 200 with the object); a second DELETE changes nothing; any write (PUT, any PATCH,
 //!   apply, `/status`) that leaves it without finalizers removes it (one DELETED event); new
-//!   finalizers on it are refused (422); clients cannot set or clear `deletionTimestamp` (ignored).
+//!   finalizers on it are refused (422); clients cannot set or clear `deletionTimestamp` (ignored;
+//!   a real server answers 422 "field is immutable" to an update that sets it on a live object).
 //!   deletecollection follows the same rule per object. DeleteOptions `preconditions` (uid,
 //!   resourceVersion) are honoured (409); `propagationPolicy` is validated and otherwise ignored
 //!   (no `foregroundDeletion` finalizer, nothing orphaned or collected). Deleting a namespace
@@ -45,6 +46,9 @@
 //!   with `allowWatchBookmarks=true` a watch that reaches its `timeoutSeconds` ends with a
 //!   BOOKMARK at the newest resourceVersion it saw, so the client resumes from there (no
 //!   periodic bookmarks). Namespaced, all-namespace and cluster-scoped watches, with selectors.
+//! - Leases and Events as controllers write them: leader election by server-side apply and
+//!   strategic merge patches (kube-lease-manager), kube-runtime's event `Recorder` (create, then
+//!   a merge patch for a series).
 //! - Controllers ([`ServerConfig::controller_delay`]): Deployments get Ready pods and status,
 //!   PVCs bind, MachineDeployments and NodePools get Nodes that become Ready.
 //! - CRDs written at run time (`crds.rs`): a stored CustomResourceDefinition gets

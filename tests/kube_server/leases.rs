@@ -294,3 +294,74 @@ fn leases_and_both_event_apis_are_discovered_and_stored() {
     ));
     assert_eq!(out.trim(), "leases.coordination.k8s.io", "{out}");
 }
+
+#[test]
+fn kube_runtime_recorder_publishes_an_event_then_a_series() {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use k8s_openapi::api::events::v1::Event;
+    use kube::Resource;
+    use kube::runtime::events::{Event as Publish, EventType, Recorder, Reporter};
+    let cluster = Cluster::start();
+    with_kube(cluster.kubeconfig(), |client| async move {
+        let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+        let cm: ConfigMap =
+            serde_json::from_value(json!({"metadata": {"name": "hms-recorded"}})).expect("cm");
+        let _ = cms.delete("hms-recorded", &DeleteParams::default()).await;
+        let cm = cms
+            .create(&PostParams::default(), &cm)
+            .await
+            .expect("create");
+        let reporter = Reporter {
+            controller: "sys.hms.io/controller".into(),
+            instance: Some("controller-0".into()),
+        };
+        let recorder = Recorder::new(client.clone(), reporter);
+        let publish = Publish {
+            type_: EventType::Normal,
+            reason: "Reconciled".into(),
+            note: Some("applied the spec".into()),
+            action: "Reconciling".into(),
+            secondary: None,
+        };
+        let reference = cm.object_ref(&());
+        recorder
+            .publish(&publish, &reference)
+            .await
+            .expect("first: create");
+        recorder
+            .publish(&publish, &reference)
+            .await
+            .expect("second: merge patch");
+        let events: Api<Event> = Api::namespaced(client, "default");
+        let ours: Vec<Event> = events
+            .list(&Default::default())
+            .await
+            .expect("list")
+            .items
+            .into_iter()
+            .filter(|e| {
+                e.regarding.as_ref().and_then(|r| r.uid.as_deref()) == cm.metadata.uid.as_deref()
+            })
+            .collect();
+        assert_eq!(ours.len(), 1, "{ours:?}");
+        assert_eq!(
+            ours[0].series.as_ref().map(|s| s.count),
+            Some(2),
+            "{ours:?}"
+        );
+        assert_eq!(
+            ours[0].reporting_controller.as_deref(),
+            Some("sys.hms.io/controller")
+        );
+        for e in ours {
+            let name = e.metadata.name.expect("name");
+            events
+                .delete(&name, &DeleteParams::default())
+                .await
+                .expect("delete event");
+        }
+        cms.delete("hms-recorded", &DeleteParams::default())
+            .await
+            .expect("delete");
+    });
+}
