@@ -65,6 +65,24 @@ pub fn fields_of(obj: &Value) -> FieldSet {
     out
 }
 
+/// The fields of `.status` (what a write to the `/status` subresource owns).
+pub fn status_fields_of(obj: &Value) -> FieldSet {
+    let mut out = FieldSet::new();
+    if let Some(status) = obj.get("status").filter(|s| !s.is_null()) {
+        walk(status, vec![Step::F("status".into())], &mut out);
+    }
+    out
+}
+
+/// The fields a write through `subresource` ("" for the main endpoint, or "status") owns.
+pub fn fields_for(obj: &Value, subresource: &str) -> FieldSet {
+    if subresource == "status" {
+        status_fields_of(obj)
+    } else {
+        fields_of(obj)
+    }
+}
+
 fn walk(v: &Value, path: Path, out: &mut FieldSet) {
     match v {
         Value::Object(m) if !m.is_empty() => {

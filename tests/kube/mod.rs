@@ -15,11 +15,12 @@
 //! - GET, LIST (label selectors `a=b,c!=d,e in (x,y),f notin (z),g,!h`; field selectors on
 //!   `metadata.name`/`metadata.namespace`; `limit`/`continue` paging; `resourceVersion` and
 //!   `resourceVersionMatch` are accepted and ignored: a list is always the latest state), WATCH,
-//!   POST, PUT (resourceVersion precondition),
-//!   PATCH (server-side apply with managedFields, conflicts and force; merge patch; JSON patch;
-//!   strategic merge patch, approximated: see `patch.rs`; a `metadata.resourceVersion` in any
-//!   patch is a precondition: stale → 409 Conflict), DELETE, deletecollection, `dryRun=All`, the
-//!   `/status` and `/scale` subresources, and the OpenAPI v3 stubs kubectl probes before `apply`.
+//!   POST, PUT (resourceVersion precondition), PATCH (server-side apply with managedFields,
+//!   conflicts and force, entries per subresource: writes to `/status` own the `.status` fields,
+//!   recorded with `subresource: status`; merge patch; JSON patch; strategic merge patch,
+//!   approximated: see `patch.rs`; a `metadata.resourceVersion` in any patch is a precondition:
+//!   stale → 409 Conflict), DELETE, deletecollection, `dryRun=All`, the `/status` and `/scale`
+//!   subresources, and the OpenAPI v3 stubs kubectl probes before `apply`.
 //! - Status subresource: for kinds that have one (Deployments, Pods, PVCs, Nodes, Namespaces,
 //!   CRDs, and CRDs that declare `subresources.status`), the main endpoint ignores `.status` (POST,
 //!   PUT, every PATCH, apply) and `/status` changes only `.status`; `metadata.generation` moves
@@ -69,8 +70,8 @@
 //! Deployment's or pool's pods and nodes); no grace periods (pods go at once); watches are
 //! never compacted (no 410 Gone), no HTTP/2, no client certificates; server-side apply treats
 //! lists of objects that all have `name` (or `type`, `mountPath`, `containerPort`) as keyed by
-//! it and every other list as atomic, and does not record ownership of `.status` fields (applies
-//! to `/status` never conflict).
+//! it and every other list as atomic (`metadata.finalizers` too, where a real server keeps a set
+//! whose items each manager owns), and `/scale` writes are recorded as main-endpoint updates.
 //!
 //! ## Against a real cluster
 //!

@@ -343,7 +343,7 @@ fn create(shared: &Shared, req: &Request, t: &Target) -> Response {
     if let Err(r) = guard(t, None, &mut obj) {
         return r;
     }
-    apply::record_update(None, &mut obj, &manager(req), &t.gv());
+    apply::record_update(None, &mut obj, &manager(req), &t.gv(), "");
     Response::json(201, &write(shared, &mut store, req, t, &key, obj))
 }
 
@@ -354,6 +354,9 @@ fn combine(t: &Target, old: &Value, mut new: Value) -> Value {
     if t.subresource == Some("status") {
         let mut out = old.clone();
         out["status"] = new["status"].take();
+        if new["metadata"].get("managedFields").is_some() {
+            out["metadata"]["managedFields"] = new["metadata"]["managedFields"].take();
+        }
         out
     } else if !t.rt.status {
         new
@@ -390,7 +393,13 @@ fn update(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
         return r;
     }
     new["metadata"]["managedFields"] = old["metadata"]["managedFields"].clone();
-    apply::record_update(Some(&old), &mut new, &manager(req), &t.gv());
+    apply::record_update(
+        Some(&old),
+        &mut new,
+        &manager(req),
+        &t.gv(),
+        t.subresource.unwrap_or(""),
+    );
     Response::json(200, &write(shared, &mut store, req, t, &key, new))
 }
 
@@ -453,7 +462,8 @@ fn patch(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
             {
                 return stale(t, name);
             }
-            match apply::apply(old.as_ref(), &applied, manager, &t.gv(), force) {
+            let sub = t.subresource.unwrap_or("");
+            match apply::apply(old.as_ref(), &applied, manager, &t.gv(), sub, force) {
                 Ok(obj) => match &old {
                     Some(old) => combine(t, old, obj),
                     None => obj,
@@ -488,7 +498,13 @@ fn patch(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
                 return stale(t, name);
             }
             let mut new = combine(t, &old, new);
-            apply::record_update(Some(&old), &mut new, &manager(req), &t.gv());
+            apply::record_update(
+                Some(&old),
+                &mut new,
+                &manager(req),
+                &t.gv(),
+                t.subresource.unwrap_or(""),
+            );
             new
         }
         other => {
@@ -510,13 +526,20 @@ fn patch(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
     Response::json(if created { 201 } else { 200 }, &obj)
 }
 
+fn with_subresource(c: &apply::Conflict) -> String {
+    match c.subresource.as_str() {
+        "" => String::new(),
+        s => format!(" with subresource \"{s}\""),
+    }
+}
+
 fn conflict(conflicts: Vec<apply::Conflict>) -> Response {
     let causes: Vec<Value> = conflicts
         .iter()
         .map(|c| {
             json!({
                 "type": "FieldManagerConflict",
-                "message": format!("conflict with \"{}\" using {}", c.manager, c.api_version),
+                "message": format!("conflict with \"{}\"{} using {}", c.manager, with_subresource(c), c.api_version),
                 "field": c.field,
             })
         })
@@ -525,8 +548,11 @@ fn conflict(conflicts: Vec<apply::Conflict>) -> Response {
         .iter()
         .map(|c| {
             format!(
-                "- conflict with \"{}\" using {}: {}",
-                c.manager, c.api_version, c.field
+                "- conflict with \"{}\"{} using {}: {}",
+                c.manager,
+                with_subresource(c),
+                c.api_version,
+                c.field
             )
         })
         .collect();

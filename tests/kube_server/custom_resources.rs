@@ -126,6 +126,36 @@ fn a_cluster_scoped_crd_from_kube_rs_serves_status_generation_finalizers_and_wat
         assert_eq!(s.data["status"]["phase"], "Ready");
         assert_eq!(s.data["spec"]["replicas"], 1);
         assert_eq!(generation(&s), 1);
+        // The status fields are the controller's, recorded for the status subresource; another
+        // manager applying another phase conflicts.
+        let entry = s
+            .metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .find(|m| {
+                m.manager.as_deref() == Some("sys-controller")
+                    && m.subresource.as_deref() == Some("status")
+            })
+            .expect("the controller's status entry");
+        assert_eq!(entry.operation.as_deref(), Some("Apply"));
+        let fields = &entry.fields_v1.as_ref().expect("fieldsV1").0;
+        assert!(fields["f:status"]["f:phase"].is_object(), "{fields}");
+        assert!(fields.get("f:spec").is_none(), "{fields}");
+        let other = Patch::Apply(
+            json!({"apiVersion": "sys.hms.io/v1alpha1", "kind": "SysSpec",
+            "status": {"phase": "Mine"}}),
+        );
+        match api
+            .patch_status(name, &PatchParams::apply("intruder"), &other)
+            .await
+        {
+            Err(kube::Error::Api(e)) => {
+                assert_eq!(e.code, 409, "{e:?}");
+                assert!(e.message.contains(".status.phase"), "{e:?}");
+            }
+            other => panic!("expected a conflict, got {other:?}"),
+        }
         // /status ignores everything but the status.
         let s = api
             .patch_status(
