@@ -135,7 +135,9 @@ pub fn apply(
         let clashing: Vec<Path> = m
             .fields
             .iter()
-            .filter(|p| new_set.contains(*p) && !matches!(p.last(), Some(Step::K(..))))
+            .filter(|p| {
+                new_set.contains(*p) && !matches!(p.last(), Some(Step::K(..) | Step::V(..)))
+            })
             .filter(|p| get(&obj, p) != get(applied, p))
             .cloned()
             .collect();
@@ -166,7 +168,18 @@ pub fn apply(
             remove(&mut obj, p);
         }
     }
+    // metadata.finalizers is a set: the applied items join the others' (merge would replace).
+    let kept = obj["metadata"]["finalizers"].as_array().cloned();
     merge(&mut obj, applied);
+    if let Some(applied) = applied["metadata"]["finalizers"].as_array() {
+        let mut union = kept.unwrap_or_default();
+        for f in applied {
+            if !union.contains(f) {
+                union.push(f.clone());
+            }
+        }
+        obj["metadata"]["finalizers"] = Value::Array(union);
+    }
     managed.retain(|m| !mine(m));
     managed.push(Managed {
         manager: manager.into(),

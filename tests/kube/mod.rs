@@ -70,8 +70,8 @@
 //! Deployment's or pool's pods and nodes); no grace periods (pods go at once); watches are
 //! never compacted (no 410 Gone), no HTTP/2, no client certificates; server-side apply treats
 //! lists of objects that all have `name` (or `type`, `mountPath`, `containerPort`) as keyed by
-//! it and every other list as atomic (`metadata.finalizers` too, where a real server keeps a set
-//! whose items each manager owns), and `/scale` writes are recorded as main-endpoint updates.
+//! it, `metadata.finalizers` as a set (each manager owns the items it applied), and every other
+//! list as atomic; `/scale` writes are recorded as main-endpoint updates.
 //!
 //! ## Against a real cluster
 //!

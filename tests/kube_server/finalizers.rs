@@ -581,3 +581,51 @@ fn propagation_policy_is_checked_and_an_apply_with_a_stale_resource_version_conf
         "gone at once"
     );
 }
+
+#[test]
+fn finalizers_applied_by_two_managers_are_a_set_each_owns_its_own() {
+    let cluster = Cluster::start();
+    with_kube(cluster.kubeconfig(), |client| async move {
+        let api: Api<ConfigMap> = Api::namespaced(client, "default");
+        let name = "hms-fin-set";
+        clear(&api, name).await;
+        let apply = |finalizers: Vec<&str>| {
+            Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": name, "finalizers": finalizers}}))
+        };
+        let (a, b) = (PatchParams::apply("owner-a"), PatchParams::apply("owner-b"));
+        api.patch(name, &a, &apply(vec!["test.hms.io/a"]))
+            .await
+            .expect("a");
+        let both = api
+            .patch(name, &b, &apply(vec!["test.hms.io/b"]))
+            .await
+            .expect("b");
+        assert_eq!(
+            both.metadata.finalizers.clone().unwrap_or_default(),
+            ["test.hms.io/a", "test.hms.io/b"]
+        );
+        let entry = both
+            .metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .find(|m| m.manager.as_deref() == Some("owner-b"))
+            .expect("owner-b");
+        let fields = &entry.fields_v1.as_ref().expect("fieldsV1").0;
+        assert!(
+            fields["f:metadata"]["f:finalizers"]["v:\"test.hms.io/b\""].is_object(),
+            "{fields}"
+        );
+        // A manager that stops applying its finalizer removes only its own.
+        let left = api
+            .patch(name, &a, &apply(vec![]))
+            .await
+            .expect("a lets go");
+        assert_eq!(
+            left.metadata.finalizers.unwrap_or_default(),
+            ["test.hms.io/b"]
+        );
+        clear(&api, name).await;
+    });
+}
