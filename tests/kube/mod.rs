@@ -47,9 +47,10 @@
 //!   with `allowWatchBookmarks=true` a watch that reaches its `timeoutSeconds` ends with a
 //!   BOOKMARK at the newest resourceVersion it saw, so the client resumes from there (no
 //!   periodic bookmarks). Namespaced, all-namespace and cluster-scoped watches, with selectors.
-//! - Leases and Events as controllers write them: leader election by server-side apply and
-//!   strategic merge patches (kube-lease-manager), kube-runtime's event `Recorder` (create, then
-//!   a merge patch for a series).
+//! - Leases and Events as controllers write them: leader election through the requests
+//!   kube-lease-manager makes (server-side apply to take a lease, strategic merge patches to
+//!   renew and release it), kube-runtime's event `Recorder` (create, then a merge patch for a
+//!   series).
 //! - Controllers ([`ServerConfig::controller_delay`]): Deployments get Ready pods and status,
 //!   PVCs bind, MachineDeployments and NodePools get Nodes that become Ready.
 //! - CRDs written at run time (`crds.rs`): a stored CustomResourceDefinition gets
