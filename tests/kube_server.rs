@@ -1,9 +1,14 @@
-//! The Kubernetes API test server (`tests/kube`) seen from real clients: the installed `kubectl`
-//! and raw HTTP. Every test starts its own server.
+//! The Kubernetes API test server (`tests/kube`) seen from real clients: the installed `kubectl`,
+//! kube-rs (with kube-runtime's watcher, as a controller uses it) and raw HTTP. Every test starts
+//! its own server; the kube-rs tests that use `Cluster::start` run against a real cluster too.
 
 mod concurrency;
 mod controllers;
+mod custom_resources;
 mod faults;
+mod finalizers;
+mod leases;
+mod watcher;
 mod wire;
 
 use std::io::{BufRead, BufReader};
@@ -270,7 +275,7 @@ pub fn widget_crd() -> Value {
     })
 }
 
-const CRD_PATH: &str = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+pub const CRD_PATH: &str = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
 
 fn established(crd: &Value) -> bool {
     crd["status"]["conditions"].as_array().is_some_and(|c| {

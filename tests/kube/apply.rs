@@ -1,12 +1,14 @@
 //! Server-side apply: field sets per manager, kept in `metadata.managedFields` in the real
 //! `FieldsV1` format (`f:` fields, `k:{...}` list items keyed by name/type/mountPath, `.` for an
 //! item itself), conflicts between managers, force, and `Update` ownership for PUT/POST/merge patch.
+//! A manager's entries are per subresource (`subresource: status`): writes to `/status` own the
+//! `.status` fields they set, writes to the main endpoint everything else.
 
 use serde_json::{Value, json};
 
 use super::fields::{
-    FieldSet, Path, Step, display, fields_of, from_fields_v1, get, key_text, list_key, remove,
-    to_fields_v1,
+    FieldSet, Path, Step, display, fields_for, fields_of, from_fields_v1, get, key_text, list_key,
+    remove, status_fields_of, to_fields_v1,
 };
 
 /// Deep merge: objects field by field, associative lists item by item, anything else replaced.
@@ -54,7 +56,15 @@ pub struct Managed {
     pub operation: String,
     pub api_version: String,
     pub time: String,
+    /// "" for the main endpoint, "status" for the status subresource.
+    pub subresource: String,
     pub fields: FieldSet,
+}
+
+impl Managed {
+    fn is(&self, manager: &str, operation: &str, subresource: &str) -> bool {
+        self.manager == manager && self.operation == operation && self.subresource == subresource
+    }
 }
 
 pub fn managed_of(obj: &Value) -> Vec<Managed> {
@@ -67,6 +77,7 @@ pub fn managed_of(obj: &Value) -> Vec<Managed> {
                     operation: e["operation"].as_str().unwrap_or("Update").into(),
                     api_version: e["apiVersion"].as_str().unwrap_or_default().into(),
                     time: e["time"].as_str().unwrap_or_default().into(),
+                    subresource: e["subresource"].as_str().unwrap_or_default().into(),
                     fields: from_fields_v1(&e["fieldsV1"]),
                 })
                 .collect()
@@ -79,14 +90,18 @@ fn set_managed(obj: &mut Value, managed: Vec<Managed>) {
         .into_iter()
         .filter(|m| !m.fields.is_empty())
         .map(|m| {
-            json!({
+            let mut e = json!({
                 "manager": m.manager,
                 "operation": m.operation,
                 "apiVersion": m.api_version,
                 "time": m.time,
                 "fieldsType": "FieldsV1",
                 "fieldsV1": to_fields_v1(&m.fields),
-            })
+            });
+            if !m.subresource.is_empty() {
+                e["subresource"] = json!(m.subresource);
+            }
+            e
         })
         .collect();
     obj["metadata"]["managedFields"] = Value::Array(entries);
@@ -98,29 +113,31 @@ pub struct Conflict {
     pub field: String,
     pub manager: String,
     pub api_version: String,
+    pub subresource: String,
 }
 
-/// Server-side apply of `applied` by `manager` over `live`. Returns the new object (without
-/// server-stamped metadata) or the conflicts.
+/// Server-side apply of `applied` by `manager` through `subresource` ("" or "status") over
+/// `live`. Returns the new object (without server-stamped metadata) or the conflicts.
 pub fn apply(
     live: Option<&Value>,
     applied: &Value,
     manager: &str,
     api_version: &str,
+    subresource: &str,
     force: bool,
 ) -> Result<Value, Vec<Conflict>> {
-    let new_set = fields_of(applied);
+    let new_set = fields_for(applied, subresource);
     let mut managed = live.map(managed_of).unwrap_or_default();
     let mut obj = live.cloned().unwrap_or_else(|| json!({}));
     let mut conflicts = Vec::new();
-    for m in managed
-        .iter_mut()
-        .filter(|m| !(m.manager == manager && m.operation == "Apply"))
-    {
+    let mine = |m: &Managed| m.is(manager, "Apply", subresource);
+    for m in managed.iter_mut().filter(|m| !mine(m)) {
         let clashing: Vec<Path> = m
             .fields
             .iter()
-            .filter(|p| new_set.contains(*p) && !matches!(p.last(), Some(Step::K(..))))
+            .filter(|p| {
+                new_set.contains(*p) && !matches!(p.last(), Some(Step::K(..) | Step::V(..)))
+            })
             .filter(|p| get(&obj, p) != get(applied, p))
             .cloned()
             .collect();
@@ -132,6 +149,7 @@ pub fn apply(
                     field: display(&p),
                     manager: m.manager.clone(),
                     api_version: m.api_version.clone(),
+                    subresource: m.subresource.clone(),
                 });
             }
         }
@@ -141,36 +159,53 @@ pub fn apply(
     }
     let old_set = managed
         .iter()
-        .find(|m| m.manager == manager && m.operation == "Apply")
+        .find(|m| mine(m))
         .map(|m| m.fields.clone())
         .unwrap_or_default();
     for p in old_set.iter().rev() {
-        let owned_elsewhere = managed
-            .iter()
-            .any(|m| !(m.manager == manager && m.operation == "Apply") && m.fields.contains(p));
+        let owned_elsewhere = managed.iter().any(|m| !mine(m) && m.fields.contains(p));
         if !new_set.contains(p) && !owned_elsewhere {
             remove(&mut obj, p);
         }
     }
+    // metadata.finalizers is a set: the applied items join the others' (merge would replace).
+    let kept = obj["metadata"]["finalizers"].as_array().cloned();
     merge(&mut obj, applied);
-    managed.retain(|m| !(m.manager == manager && m.operation == "Apply"));
+    if let Some(applied) = applied["metadata"]["finalizers"].as_array() {
+        let mut union = kept.unwrap_or_default();
+        for f in applied {
+            if !union.contains(f) {
+                union.push(f.clone());
+            }
+        }
+        obj["metadata"]["finalizers"] = Value::Array(union);
+    }
+    managed.retain(|m| !mine(m));
     managed.push(Managed {
         manager: manager.into(),
         operation: "Apply".into(),
         api_version: api_version.into(),
         time: super::store::now_rfc3339(),
+        subresource: subresource.into(),
         fields: new_set,
     });
     finish(&mut obj, managed);
     Ok(obj)
 }
 
-/// Records an `Update` (POST, PUT, merge patch) by `manager`: it takes the fields it changed.
-pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_version: &str) {
+/// Records an `Update` (POST, PUT, merge patch) by `manager` through `subresource` ("" or
+/// "status"): it takes the fields it changed.
+pub fn record_update(
+    old: Option<&Value>,
+    new: &mut Value,
+    manager: &str,
+    api_version: &str,
+    subresource: &str,
+) {
     let mut managed = old.map(managed_of).unwrap_or_default();
     let empty = json!({});
     let before = old.unwrap_or(&empty);
-    let changed: FieldSet = fields_of(new)
+    let changed: FieldSet = fields_for(new, subresource)
         .into_iter()
         .filter(|p| get(before, p) != get(new, p))
         .collect();
@@ -183,7 +218,7 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_ve
     }
     match managed
         .iter_mut()
-        .find(|m| m.manager == manager && m.operation == "Update")
+        .find(|m| m.is(manager, "Update", subresource))
     {
         Some(m) => {
             m.fields.extend(changed);
@@ -194,6 +229,7 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_ve
             operation: "Update".into(),
             api_version: api_version.into(),
             time: super::store::now_rfc3339(),
+            subresource: subresource.into(),
             fields: changed,
         }),
     }
@@ -202,7 +238,8 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_ve
 
 /// Drops owned paths that no longer exist, and writes `managedFields`.
 fn finish(obj: &mut Value, mut managed: Vec<Managed>) {
-    let present = fields_of(obj);
+    let mut present = fields_of(obj);
+    present.extend(status_fields_of(obj));
     for m in managed.iter_mut() {
         m.fields.retain(|p| present.contains(p));
     }

@@ -194,3 +194,45 @@ pub fn watch_events(
     }
     events
 }
+
+/// A kube-rs client for `kubeconfig` (the test server's, or a real cluster's).
+pub async fn kube_client(kubeconfig: &Path) -> kube::Client {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig).expect("read the kubeconfig");
+    let options = kube::config::KubeConfigOptions::default();
+    let config = kube::Config::from_custom_kubeconfig(kc, &options)
+        .await
+        .expect("kube-rs config from the kubeconfig");
+    kube::Client::try_from(config).expect("kube-rs client")
+}
+
+/// Runs `f` with a kube-rs client for `kubeconfig` on a fresh tokio runtime, bounded by
+/// [`SAFETY`] (a guard against a hang, never an assertion).
+pub fn with_kube<T, F: std::future::Future<Output = T>>(
+    kubeconfig: &Path,
+    f: impl FnOnce(kube::Client) -> F,
+) -> T {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async {
+        let client = kube_client(kubeconfig).await;
+        tokio::time::timeout(SAFETY, f(client))
+            .await
+            .expect("the kube-rs test ran past the safety limit")
+    })
+}
+
+/// Polls `f` (bounded by [`SAFETY`]) until it returns Some, without blocking the runtime.
+pub async fn eventually_async<T, F: std::future::Future<Output = Option<T>>>(
+    mut f: impl FnMut() -> F,
+) -> T {
+    for _ in 0..(SAFETY.as_millis() / 25) {
+        if let Some(v) = f().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("condition not reached within the safety limit");
+}

@@ -17,6 +17,10 @@ pub struct ResourceType {
     pub namespaced: bool,
     pub short_names: Vec<String>,
     pub categories: Vec<String>,
+    /// Whether the kind has a `/status` subresource: then the main endpoint ignores `.status`,
+    /// `/status` changes only `.status`, and status changes leave `metadata.generation` alone.
+    /// Without one (a CRD that declares no `subresources.status`), `.status` is an ordinary field.
+    pub status: bool,
 }
 
 impl ResourceType {
@@ -56,11 +60,24 @@ fn builtin(
         singular: kind.to_lowercase(),
         namespaced: ns,
         short_names: short.iter().map(|s| s.to_string()).collect(),
-        categories: if ns && kind != "ServiceAccount" && kind != "Secret" && kind != "ConfigMap" {
+        categories: if ns
+            && !matches!(
+                kind,
+                "ServiceAccount" | "Secret" | "ConfigMap" | "Event" | "Lease"
+            ) {
             vec!["all".into()]
         } else {
             vec![]
         },
+        status: matches!(
+            plural,
+            "namespaces"
+                | "persistentvolumeclaims"
+                | "pods"
+                | "nodes"
+                | "deployments"
+                | "customresourcedefinitions"
+        ),
     }
 }
 
@@ -82,6 +99,10 @@ pub fn builtins() -> Vec<ResourceType> {
         builtin("", "v1", "Pod", "pods", true, &["po"]),
         builtin("", "v1", "Node", "nodes", false, &["no"]),
         builtin("", "v1", "Event", "events", true, &["ev"]),
+        // Leader election (kube-lease-manager, client-go's leaderelection).
+        builtin("coordination.k8s.io", "v1", "Lease", "leases", true, &[]),
+        // The newer Event API; stored apart from the core v1 Events here (see the module doc).
+        builtin("events.k8s.io", "v1", "Event", "events", true, &["ev"]),
         builtin("apps", "v1", "Deployment", "deployments", true, &["deploy"]),
         builtin(
             "networking.k8s.io",
@@ -181,8 +202,18 @@ pub fn from_crd(crd: &Value) -> Option<ResourceType> {
         namespaced: spec["scope"] == "Namespaced",
         short_names: strs(&names["shortNames"]),
         categories: strs(&names["categories"]),
+        status: has_status_subresource(crd),
     };
     (!rt.plural.is_empty() && !rt.versions.is_empty()).then_some(rt)
+}
+
+/// Whether a CRD declares the status subresource (in any served version: the test server does not
+/// tell versions apart).
+pub fn has_status_subresource(crd: &Value) -> bool {
+    crd["spec"]["versions"].as_array().is_some_and(|vs| {
+        vs.iter()
+            .any(|v| v["served"] != false && v["subresources"]["status"].is_object())
+    }) || crd["spec"]["subresources"]["status"].is_object()
 }
 
 /// `/api`
@@ -272,13 +303,15 @@ pub fn resource_list(types: &[ResourceType], group: &str, version: &str) -> Opti
                 "verbs": ["get", "patch", "update"],
             }));
         }
-        resources.push(json!({
-            "name": format!("{}/status", t.plural),
-            "singularName": "",
-            "namespaced": t.namespaced,
-            "kind": t.kind,
-            "verbs": ["get", "patch", "update"],
-        }));
+        if t.status {
+            resources.push(json!({
+                "name": format!("{}/status", t.plural),
+                "singularName": "",
+                "namespaced": t.namespaced,
+                "kind": t.kind,
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
     }
     if resources.is_empty() {
         return None;

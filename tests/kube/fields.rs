@@ -1,15 +1,18 @@
 //! Field paths and field sets in the API server's `FieldsV1` format: `f:` fields, `k:{...}` list
-//! items keyed by name/type/mountPath/containerPort, `.` for an item itself.
+//! items keyed by name/type/mountPath/containerPort, `v:"..."` items of a set (here only
+//! `metadata.finalizers`), `.` for an item itself.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-/// One step into an object: a field, or a list item chosen by its key field's value.
+/// One step into an object: a field, a list item chosen by its key field's value, or an item of
+/// a set of scalars (its JSON text).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
     F(String),
     K(String, String),
+    V(String),
 }
 
 pub type Path = Vec<Step>;
@@ -46,9 +49,18 @@ pub fn fields_of(obj: &Value) -> FieldSet {
             "metadata" => {
                 if let Some(m) = v.as_object() {
                     for (mk, mv) in m {
-                        if matches!(
+                        if mk == "finalizers" {
+                            // A set: each manager owns the items it set, not the list.
+                            for f in mv.as_array().into_iter().flatten() {
+                                out.insert(vec![
+                                    Step::F("metadata".into()),
+                                    Step::F("finalizers".into()),
+                                    Step::V(f.to_string()),
+                                ]);
+                            }
+                        } else if matches!(
                             mk.as_str(),
-                            "labels" | "annotations" | "finalizers" | "ownerReferences"
+                            "labels" | "annotations" | "ownerReferences"
                         ) {
                             walk(
                                 mv,
@@ -63,6 +75,24 @@ pub fn fields_of(obj: &Value) -> FieldSet {
         }
     }
     out
+}
+
+/// The fields of `.status` (what a write to the `/status` subresource owns).
+pub fn status_fields_of(obj: &Value) -> FieldSet {
+    let mut out = FieldSet::new();
+    if let Some(status) = obj.get("status").filter(|s| !s.is_null()) {
+        walk(status, vec![Step::F("status".into())], &mut out);
+    }
+    out
+}
+
+/// The fields a write through `subresource` ("" for the main endpoint, or "status") owns.
+pub fn fields_for(obj: &Value, subresource: &str) -> FieldSet {
+    if subresource == "status" {
+        status_fields_of(obj)
+    } else {
+        fields_of(obj)
+    }
 }
 
 fn walk(v: &Value, path: Path, out: &mut FieldSet) {
@@ -93,6 +123,11 @@ fn walk(v: &Value, path: Path, out: &mut FieldSet) {
     }
 }
 
+/// A set item back from its JSON text (`Step::V`).
+fn set_item(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
 /// The value at a path, if present.
 pub fn get<'a>(obj: &'a Value, path: &[Step]) -> Option<&'a Value> {
     let mut cur = obj;
@@ -103,6 +138,7 @@ pub fn get<'a>(obj: &'a Value, path: &[Step]) -> Option<&'a Value> {
                 .as_array()?
                 .iter()
                 .find(|i| key_text(&i[k.as_str()]) == *v && !i[k.as_str()].is_null())?,
+            Step::V(v) => cur.as_array()?.iter().find(|i| *i == &set_item(v))?,
         };
     }
     Some(cur)
@@ -119,6 +155,9 @@ pub fn remove(obj: &mut Value, path: &[Step]) {
             Step::K(k, v) => cur
                 .as_array_mut()
                 .and_then(|a| a.iter_mut().find(|i| key_text(&i[k.as_str()]) == *v)),
+            Step::V(v) => cur
+                .as_array_mut()
+                .and_then(|a| a.iter_mut().find(|i| **i == set_item(v))),
         };
         match next {
             Some(n) => cur = n,
@@ -136,6 +175,12 @@ pub fn remove(obj: &mut Value, path: &[Step]) {
                 a.retain(|i| key_text(&i[k.as_str()]) != *v);
             }
         }
+        Step::V(v) => {
+            if let Some(a) = cur.as_array_mut() {
+                let item = set_item(v);
+                a.retain(|i| *i != item);
+            }
+        }
     }
 }
 
@@ -145,6 +190,7 @@ pub fn display(path: &[Step]) -> String {
         .map(|s| match s {
             Step::F(f) => format!(".{f}"),
             Step::K(k, v) => format!("[{k}=\"{v}\"]"),
+            Step::V(v) => format!("[={v}]"),
         })
         .collect()
 }
@@ -163,6 +209,7 @@ pub fn to_fields_v1(set: &FieldSet) -> Value {
                 key.insert(k.clone(), value);
                 format!("k:{}", Value::Object(key))
             }
+            Step::V(v) => format!("v:{v}"),
         }
     }
     fn insert(node: &mut Map<String, Value>, path: &[Step]) {
@@ -197,6 +244,11 @@ pub fn from_fields_v1(v: &Value) -> FieldSet {
         for (k, c) in m {
             let step = if let Some(f) = k.strip_prefix("f:") {
                 Step::F(f.into())
+            } else if let Some(j) = k.strip_prefix("v:") {
+                match serde_json::from_str::<Value>(j) {
+                    Ok(v) => Step::V(v.to_string()),
+                    Err(_) => continue,
+                }
             } else if let Some(j) = k.strip_prefix("k:") {
                 let Ok(Value::Object(key)) = serde_json::from_str::<Value>(j) else {
                     continue;

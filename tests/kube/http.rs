@@ -35,14 +35,20 @@ impl Request {
 /// What the router answers.
 pub enum Body {
     Full(Vec<u8>),
-    /// Chunks sent as they arrive, until the sender hangs up or `until` passes.
+    /// Chunks sent as they arrive, until the sender hangs up or `until` passes. Then `end`, if
+    /// any, is called: it stops the sender, and what it returns is sent after the chunks still
+    /// queued (a watch's closing BOOKMARK).
     Stream {
         rx: Receiver<Vec<u8>>,
         until: Instant,
+        end: Option<StreamEnd>,
     },
     /// Close the connection without answering.
     Drop,
 }
+
+/// What a stream sends last when its time is up (see [`Body::Stream`]).
+pub type StreamEnd = Box<dyn FnOnce() -> Vec<u8> + Send>;
 
 pub struct Response {
     pub status: u16,
@@ -219,25 +225,35 @@ pub fn write_response<W: Write>(w: &mut W, resp: Response, keep_alive: bool) -> 
             w.flush()?;
             Ok(keep_alive)
         }
-        Body::Stream { rx, until } => {
+        Body::Stream { rx, until, end } => {
             head.push_str("Transfer-Encoding: chunked\r\n\r\n");
             w.write_all(head.as_bytes())?;
             w.flush()?;
-            loop {
+            let chunk = |w: &mut W, chunk: &[u8]| -> io::Result<()> {
+                let mut buf = format!("{:x}\r\n", chunk.len()).into_bytes();
+                buf.extend_from_slice(chunk);
+                buf.extend_from_slice(b"\r\n");
+                w.write_all(&buf)?;
+                w.flush()
+            };
+            let timed_out = loop {
                 let left = until.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    break;
+                    break true;
                 }
                 match rx.recv_timeout(left.min(Duration::from_millis(500))) {
-                    Ok(chunk) => {
-                        let mut buf = format!("{:x}\r\n", chunk.len()).into_bytes();
-                        buf.extend_from_slice(&chunk);
-                        buf.extend_from_slice(b"\r\n");
-                        w.write_all(&buf)?;
-                        w.flush()?;
-                    }
+                    Ok(c) => chunk(w, &c)?,
                     Err(RecvTimeoutError::Timeout) => continue,
-                    Err(RecvTimeoutError::Disconnected) => break,
+                    Err(RecvTimeoutError::Disconnected) => break false,
+                }
+            };
+            if timed_out && let Some(end) = end {
+                let last = end();
+                while let Ok(c) = rx.try_recv() {
+                    chunk(w, &c)?;
+                }
+                if !last.is_empty() {
+                    chunk(w, &last)?;
                 }
             }
             w.write_all(b"0\r\n\r\n")?;

@@ -7,31 +7,72 @@
 //!   also answers plain HTTP (a connection is TLS when its first byte starts a handshake): the
 //!   raw-wire helpers use that, and [`TestServer::kubeconfig_plain`] writes an `http://` one.
 //! - Discovery (`/version`, `/api`, `/api/v1`, `/apis`, `/apis/G/V`) for the core kinds hms-sys
-//!   emits and the CRDs in `shared/testdata/crds` (served versions, scope, plural, short names).
+//!   emits, `coordination.k8s.io/v1` Lease, both Event APIs (core `v1` and `events.k8s.io/v1`,
+//!   short name `ev`) and the CRDs in `shared/testdata/crds` (served versions, scope, plural,
+//!   short names; `/status` only for kinds that have it, `/scale` for the scalable ones).
 //!   Aggregated discovery is not served: the `Accept` for `APIGroupDiscoveryList` is ignored and
 //!   plain `APIGroupList`/`APIResourceList` JSON comes back, so clients fall back.
 //! - GET, LIST (label selectors `a=b,c!=d,e in (x,y),f notin (z),g,!h`; field selectors on
-//!   `metadata.name`/`metadata.namespace`), WATCH, POST, PUT (resourceVersion precondition),
-//!   PATCH (server-side apply with managedFields, conflicts and force; merge patch; JSON patch;
-//!   strategic merge patch, approximated: see `patch.rs`), DELETE (returns the object; a
-//!   namespace takes its objects with it), deletecollection, `dryRun=All`, the `/status` and
-//!   `/scale` subresources, and the OpenAPI v3 stubs kubectl probes before `apply`.
+//!   `metadata.name`/`metadata.namespace`; `limit`/`continue` paging; `resourceVersion` and
+//!   `resourceVersionMatch` are accepted and ignored: a list is always the latest state), WATCH,
+//!   POST, PUT (resourceVersion precondition), PATCH (server-side apply with managedFields,
+//!   conflicts and force, entries per subresource: writes to `/status` own the `.status` fields,
+//!   recorded with `subresource: status`; merge patch; JSON patch; strategic merge patch,
+//!   approximated: see `patch.rs`; a `metadata.resourceVersion` in any patch is a precondition:
+//!   stale → 409 Conflict), DELETE, deletecollection, `dryRun=All`, the `/status` and `/scale`
+//!   subresources, and the OpenAPI v3 stubs kubectl probes before `apply`.
+//! - Status subresource: for kinds that have one (Deployments, Pods, PVCs, Nodes, Namespaces,
+//!   CRDs, and CRDs that declare `subresources.status`), the main endpoint ignores `.status` (POST,
+//!   PUT, every PATCH, apply) and `/status` changes only `.status`; `metadata.generation` moves
+//!   only when something other than metadata and status changes (and once when an object is
+//!   marked for deletion). For a CRD without it, `.status` is an ordinary field (it counts for the
+//!   generation) and `/status` is 404.
+//! - Finalizers and graceful deletion (`delete.rs`): DELETE of an object with
+//!   `metadata.finalizers` sets `deletionTimestamp` and `deletionGracePeriodSeconds: 0` (MODIFIED
+//!   event, 200 with the object); a second DELETE changes nothing; any write (PUT, any PATCH,
+//!   apply, `/status`) that leaves it without finalizers removes it (one DELETED event); new
+//!   finalizers on it are refused (422); clients cannot set or clear `deletionTimestamp` (ignored;
+//!   a real server answers 422 "field is immutable" to an update that sets it on a live object).
+//!   deletecollection follows the same rule per object. DeleteOptions `preconditions` (uid,
+//!   resourceVersion) are honoured (409); `propagationPolicy` is validated and otherwise ignored
+//!   (no `foregroundDeletion` finalizer, nothing orphaned or collected). Deleting a namespace
+//!   deletes its objects without finalizers at once; if any with finalizers remain, they are
+//!   marked and the namespace stays, Terminating (`deletionTimestamp`, `status.phase:
+//!   Terminating`, creating in it is 403 Forbidden), until the last is gone, then it goes; a
+//!   namespace whose objects all go at once is deleted at once (a real one always terminates
+//!   asynchronously). Deleting a CRD deletes its objects at once, finalizers or not.
+//! - WATCH for kube-runtime's watcher: from a resourceVersion (history is kept whole), or from
+//!   the current state (`resourceVersion` absent or `0`) as ADDED events, ending with the
+//!   `k8s.io/initial-events-end` BOOKMARK when `sendInitialEvents=true` (streaming lists work);
+//!   with `allowWatchBookmarks=true` a watch that reaches its `timeoutSeconds` ends with a
+//!   BOOKMARK at the newest resourceVersion it saw, so the client resumes from there (no
+//!   periodic bookmarks). Namespaced, all-namespace and cluster-scoped watches, with selectors.
+//! - Leases and Events as controllers write them: leader election through the requests
+//!   kube-lease-manager makes (server-side apply to take a lease, strategic merge patches to
+//!   renew and release it), kube-runtime's event `Recorder` (create, then a merge patch for a
+//!   series).
 //! - Controllers ([`ServerConfig::controller_delay`]): Deployments get Ready pods and status,
 //!   PVCs bind, MachineDeployments and NodePools get Nodes that become Ready.
 //! - CRDs written at run time (`crds.rs`): a stored CustomResourceDefinition gets
 //!   `NamesAccepted=True` and `Established=True` (at once, or after
 //!   [`ServerConfig::crd_establish_delay`]); once established its kind is in discovery and served
-//!   like the CRDs from files; deleting it stops serving the kind and deletes its objects.
+//!   like the CRDs from files (namespaced or cluster-scoped); deleting it stops serving the kind
+//!   and deletes its objects.
 //! - Faults ([`TestServer::faults`]), latency ([`TestServer::set_latency`]) and a request log
 //!   ([`TestServer::requests`]).
 //!
 //! Not a real API server: no authentication or authorization (any token passes), no admission,
 //! no schema validation or defaulting, no conversion between versions (an object is stored as
 //! sent and served with the requested apiVersion), no Table output (kubectl prints NAME and AGE),
-//! no OpenAPI schemas (`kubectl explain` fails), no events, no garbage collector beyond a
-//! deleted namespace's objects and a deleted Deployment's or pool's pods and nodes; watches are
-//! never compacted (no 410 Gone), no HTTP/2, no client certificates; server-side apply treats lists of objects that all have `name` (or `type`, `mountPath`,
-//! `containerPort`) as keyed by it and every other list as atomic.
+//! no OpenAPI schemas (`kubectl explain` fails), no events of its own (clients' Events are
+//! stored; the two Event APIs are stored apart, where a real server serves one store under both
+//! with renamed fields), no garbage collector: ownerReferences are stored and never acted on (the
+//! only cascades are a deleted namespace's objects, a deleted CRD's objects, and a deleted
+//! Deployment's or pool's pods and nodes); no grace periods (pods go at once); watches are
+//! never compacted (no 410 Gone), no HTTP/2, no client certificates; server-side apply treats
+//! lists of objects that all have `name` (or `type`, `mountPath`, `containerPort`) as keyed by
+//! it, `metadata.finalizers` as a set (each manager owns the items it applied), and every other
+//! list as atomic; `/scale` writes are recorded as main-endpoint updates.
 //!
 //! ## Against a real cluster
 //!

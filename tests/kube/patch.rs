@@ -1,6 +1,8 @@
 //! Patches other than apply: JSON merge patch (RFC 7386); strategic merge patch, approximated as
 //! a merge patch whose lists of objects merge item by item on their key (`name`, `type`, ...),
-//! with `$patch: delete` items removed and other `$` directives dropped; and JSON patch (RFC 6902).
+//! with `$patch: delete` items removed, `$deleteFromPrimitiveList/<field>` honoured and other `$`
+//! directives dropped (a list of scalars is replaced, not merged, except `metadata.finalizers`,
+//! which has the merge strategy as on a real server); and JSON patch (RFC 6902).
 
 use serde_json::{Value, json};
 
@@ -42,12 +44,49 @@ fn strip_directives(v: &Value) -> Value {
 
 /// Strategic merge patch, as far as the test server goes (see the module doc).
 pub fn strategic_merge(target: &mut Value, patch: &Value) {
+    // `metadata.finalizers` has the merge strategy: the patch's finalizers are added to the
+    // object's (removing one takes `$deleteFromPrimitiveList` or a null list).
+    if let (Some(live), Some(added)) = (
+        target["metadata"]["finalizers"].as_array().cloned(),
+        patch["metadata"]["finalizers"].as_array(),
+    ) {
+        let gone = patch["metadata"]["$deleteFromPrimitiveList/finalizers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut union: Vec<Value> = live.into_iter().filter(|f| !gone.contains(f)).collect();
+        union.extend(
+            added
+                .iter()
+                .filter(|f| !union.contains(f))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        let mut patch = patch.clone();
+        patch["metadata"]["finalizers"] = Value::Array(union);
+        return merge_object(target, &patch);
+    }
+    merge_object(target, patch)
+}
+
+fn merge_object(target: &mut Value, patch: &Value) {
     let Some(p) = patch.as_object() else {
         *target = strip_directives(patch);
         return;
     };
     if !target.is_object() {
         *target = json!({});
+    }
+    for (field, gone) in p
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("$deleteFromPrimitiveList/")?, v)))
+    {
+        if let (Some(list), Some(gone)) = (
+            target.get_mut(field).and_then(Value::as_array_mut),
+            gone.as_array(),
+        ) {
+            list.retain(|i| !gone.contains(i));
+        }
     }
     for (k, v) in p.iter().filter(|(k, _)| !k.starts_with('$')) {
         if v.is_null() {
@@ -80,13 +119,13 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) {
                     .collect();
                 for item in items {
                     match out.iter_mut().find(|o| id(o) == id(&item)) {
-                        Some(o) => strategic_merge(o, &item),
+                        Some(o) => merge_object(o, &item),
                         None => out.push(strip_directives(&item)),
                     }
                 }
                 target[k.as_str()] = Value::Array(out);
             }
-            _ => strategic_merge(&mut target[k.as_str()], v),
+            _ => merge_object(&mut target[k.as_str()], v),
         }
     }
 }

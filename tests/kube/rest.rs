@@ -1,5 +1,7 @@
 //! Resource verbs: GET, LIST, WATCH, POST, PUT, PATCH (apply, merge, strategic as merge) and
-//! DELETE, with dry runs, metav1.Status errors and the `/status` subresource.
+//! DELETE, with dry runs, metav1.Status errors and the `/status` subresource. Writes keep
+//! `metadata.deletionTimestamp` as the server set it, refuse new finalizers on an object being
+//! deleted, and honour a `metadata.resourceVersion` in the body as a precondition.
 
 use serde_json::{Value, json};
 
@@ -9,7 +11,7 @@ use super::http::{Request, Response};
 use super::patch as patches;
 use super::select::Selector;
 use super::server::{Shared, status};
-use super::store::{Inner, Key};
+use super::store::{Inner, Key, finalizers, terminating};
 
 /// What a resource path names.
 pub struct Target<'a> {
@@ -76,7 +78,8 @@ pub fn serve(shared: &Shared, req: &Request, t: &Target) -> Response {
         );
     }
     match (t.subresource, t.name) {
-        (None | Some("status"), _) => {}
+        (None, _) => {}
+        (Some("status"), Some(_)) if t.rt.status => {}
         (Some("scale"), Some(name)) if super::scale::scalable(t.rt) => {
             return super::scale::serve(shared, req, t, name);
         }
@@ -192,15 +195,90 @@ pub fn manager(req: &Request) -> String {
         })
 }
 
-/// Namespaced objects need their namespace.
+/// Namespaced objects need their namespace, and one that is not being deleted.
 fn namespace_missing(store: &Inner, t: &Target) -> Option<Response> {
     let ns = t.namespace?;
-    if !t.rt.namespaced || store.get(&Key::new("", "namespaces", "", ns)).is_some() {
+    if !t.rt.namespaced {
         return None;
     }
-    let mut s = status(404, "NotFound", &format!("namespaces \"{ns}\" not found"));
-    s["details"] = json!({"name": ns, "kind": "namespaces"});
-    Some(Response::json(404, &s))
+    match store.get(&Key::new("", "namespaces", "", ns)) {
+        Some(n) if terminating(n) => {
+            let msg = format!(
+                "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                t.resource(),
+                t.name.unwrap_or("")
+            );
+            let mut s = status(403, "Forbidden", &msg);
+            s["details"] = json!({"name": t.name.unwrap_or(""), "group": t.rt.group, "kind": t.rt.plural,
+                "causes": [{"reason": "NamespaceTerminating", "message": format!("namespace {ns} is being terminated"), "field": "metadata.namespace"}]});
+            Some(Response::json(403, &s))
+        }
+        Some(_) => None,
+        None => {
+            let mut s = status(404, "NotFound", &format!("namespaces \"{ns}\" not found"));
+            s["details"] = json!({"name": ns, "kind": "namespaces"});
+            Some(Response::json(404, &s))
+        }
+    }
+}
+
+/// The 409 of a write whose `metadata.resourceVersion` is not the stored one.
+fn stale(t: &Target, name: &str) -> Response {
+    let msg = format!(
+        "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+        t.resource()
+    );
+    let mut s = status(409, "Conflict", &msg);
+    s["details"] = json!({"name": name, "group": t.rt.group, "kind": t.rt.plural});
+    Response::json(409, &s)
+}
+
+/// What every write must respect, as the API server's metadata rules: `deletionTimestamp` and
+/// `deletionGracePeriodSeconds` are the server's (a client's value is ignored), and an object
+/// being deleted takes no new finalizers (422).
+fn guard(t: &Target, old: Option<&Value>, new: &mut Value) -> Result<(), Response> {
+    let empty = json!({});
+    let old = old.unwrap_or(&empty);
+    for field in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
+        match old["metadata"].get(field) {
+            Some(v) => new["metadata"][field] = v.clone(),
+            None => {
+                if let Some(m) = new["metadata"].as_object_mut() {
+                    m.remove(field);
+                }
+            }
+        }
+    }
+    if terminating(old) {
+        let before = finalizers(old);
+        let added: Vec<String> = finalizers(new)
+            .into_iter()
+            .filter(|f| !before.contains(f))
+            .collect();
+        if !added.is_empty() {
+            let name = old["metadata"]["name"].as_str().unwrap_or("");
+            let list = added
+                .iter()
+                .map(|f| format!("{f:?}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let detail = format!(
+                "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{list}}}"
+            );
+            let mut s = status(
+                422,
+                "Invalid",
+                &format!(
+                    "{} \"{name}\" is invalid: metadata.finalizers: {detail}",
+                    t.rt.kind
+                ),
+            );
+            s["details"] = json!({"name": name, "group": t.rt.group, "kind": t.rt.kind,
+                "causes": [{"reason": "FieldValueForbidden", "message": detail, "field": "metadata.finalizers"}]});
+            return Err(Response::json(422, &s));
+        }
+    }
+    Ok(())
 }
 
 /// Stores `obj` unless this is a dry run, where the would-be object is returned. A CRD stored
@@ -257,19 +335,31 @@ fn create(shared: &Shared, req: &Request, t: &Target) -> Response {
         return Response::json(409, &s);
     }
     obj = t.present(obj);
-    if let Some(m) = obj.as_object_mut() {
+    if t.rt.status
+        && let Some(m) = obj.as_object_mut()
+    {
         m.remove("status");
     }
-    apply::record_update(None, &mut obj, &manager(req), &t.gv());
+    if let Err(r) = guard(t, None, &mut obj) {
+        return r;
+    }
+    apply::record_update(None, &mut obj, &manager(req), &t.gv(), "");
     Response::json(201, &write(shared, &mut store, req, t, &key, obj))
 }
 
-/// `new` replaces `old`, keeping what the path may not change (status, or all but status).
+/// `new` replaces `old`, keeping what the path may not change: with a status subresource, the
+/// main endpoint keeps the status and `/status` changes only the status; without one, everything
+/// is the main endpoint's.
 fn combine(t: &Target, old: &Value, mut new: Value) -> Value {
     if t.subresource == Some("status") {
         let mut out = old.clone();
         out["status"] = new["status"].take();
+        if new["metadata"].get("managedFields").is_some() {
+            out["metadata"]["managedFields"] = new["metadata"]["managedFields"].take();
+        }
         out
+    } else if !t.rt.status {
+        new
     } else {
         match old.get("status") {
             Some(s) => new["status"] = s.clone(),
@@ -296,15 +386,20 @@ fn update(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
     if let Some(rv) = obj["metadata"]["resourceVersion"].as_str()
         && Some(rv) != old["metadata"]["resourceVersion"].as_str()
     {
-        let msg = format!(
-            "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
-            t.resource()
-        );
-        return error(409, "Conflict", &msg);
+        return stale(t, name);
     }
     let mut new = t.present(combine(t, &old, obj));
+    if let Err(r) = guard(t, Some(&old), &mut new) {
+        return r;
+    }
     new["metadata"]["managedFields"] = old["metadata"]["managedFields"].clone();
-    apply::record_update(Some(&old), &mut new, &manager(req), &t.gv());
+    apply::record_update(
+        Some(&old),
+        &mut new,
+        &manager(req),
+        &t.gv(),
+        t.subresource.unwrap_or(""),
+    );
     Response::json(200, &write(shared, &mut store, req, t, &key, new))
 }
 
@@ -355,12 +450,20 @@ fn patch(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
             }
             let force = req.param("force").is_some_and(|f| f == "true");
             let mut applied = body;
-            if t.subresource != Some("status")
+            if t.rt.status
+                && t.subresource != Some("status")
                 && let Some(m) = applied.as_object_mut()
             {
                 m.remove("status");
             }
-            match apply::apply(old.as_ref(), &applied, manager, &t.gv(), force) {
+            // A resourceVersion in the applied object is a precondition, as for any update.
+            if let (Some(old), Some(rv)) = (&old, applied["metadata"]["resourceVersion"].as_str())
+                && Some(rv) != old["metadata"]["resourceVersion"].as_str()
+            {
+                return stale(t, name);
+            }
+            let sub = t.subresource.unwrap_or("");
+            match apply::apply(old.as_ref(), &applied, manager, &t.gv(), sub, force) {
                 Ok(obj) => match &old {
                     Some(old) => combine(t, old, obj),
                     None => obj,
@@ -386,8 +489,22 @@ fn patch(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
                     }
                 }
             }
+            // A resourceVersion the patch sets is a precondition (kube-lease-manager's and
+            // client-go's optimistic locking through a patch).
+            if let Some(rv) = new["metadata"]["resourceVersion"].as_str()
+                && !rv.is_empty()
+                && Some(rv) != old["metadata"]["resourceVersion"].as_str()
+            {
+                return stale(t, name);
+            }
             let mut new = combine(t, &old, new);
-            apply::record_update(Some(&old), &mut new, &manager(req), &t.gv());
+            apply::record_update(
+                Some(&old),
+                &mut new,
+                &manager(req),
+                &t.gv(),
+                t.subresource.unwrap_or(""),
+            );
             new
         }
         other => {
@@ -401,8 +518,19 @@ fn patch(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response {
         }
     };
     let created = old.is_none();
-    let obj = write(shared, &mut store, req, t, &key, t.present(new));
+    let mut new = t.present(new);
+    if let Err(r) = guard(t, old.as_ref(), &mut new) {
+        return r;
+    }
+    let obj = write(shared, &mut store, req, t, &key, new);
     Response::json(if created { 201 } else { 200 }, &obj)
+}
+
+fn with_subresource(c: &apply::Conflict) -> String {
+    match c.subresource.as_str() {
+        "" => String::new(),
+        s => format!(" with subresource \"{s}\""),
+    }
 }
 
 fn conflict(conflicts: Vec<apply::Conflict>) -> Response {
@@ -411,7 +539,7 @@ fn conflict(conflicts: Vec<apply::Conflict>) -> Response {
         .map(|c| {
             json!({
                 "type": "FieldManagerConflict",
-                "message": format!("conflict with \"{}\" using {}", c.manager, c.api_version),
+                "message": format!("conflict with \"{}\"{} using {}", c.manager, with_subresource(c), c.api_version),
                 "field": c.field,
             })
         })
@@ -420,8 +548,11 @@ fn conflict(conflicts: Vec<apply::Conflict>) -> Response {
         .iter()
         .map(|c| {
             format!(
-                "- conflict with \"{}\" using {}: {}",
-                c.manager, c.api_version, c.field
+                "- conflict with \"{}\"{} using {}: {}",
+                c.manager,
+                with_subresource(c),
+                c.api_version,
+                c.field
             )
         })
         .collect();

@@ -57,7 +57,7 @@ pub fn serve(shared: &Shared, req: &Request, t: &Target, name: &str) -> Response
             };
             let mut new = old.clone();
             new["spec"]["replicas"] = json!(replicas);
-            apply::record_update(Some(&old), &mut new, &manager(req), &t.gv());
+            apply::record_update(Some(&old), &mut new, &manager(req), &t.gv(), "");
             let stored = if dry_run(req) {
                 new
             } else {

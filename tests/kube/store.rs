@@ -1,5 +1,7 @@
 //! The object store: one global resourceVersion counter, uids, generations, the event history
 //! that WATCH replays from, and the subscribers (watch streams, controllers) told of each change.
+//! Finalizers: an object being deleted (`metadata.deletionTimestamp`) goes once a write leaves it
+//! without finalizers, and a terminating namespace once it is empty.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -62,15 +64,40 @@ impl Store {
     }
 }
 
-/// The spec-like part of an object: everything but metadata and status.
-fn content(obj: &Value) -> Value {
+/// The spec-like part of an object: everything but metadata and (unless it is an ordinary field
+/// of the kind) status.
+fn content(obj: &Value, status_is_spec: bool) -> Value {
     let mut c = obj.clone();
     if let Some(m) = c.as_object_mut() {
-        for k in ["metadata", "status", "apiVersion", "kind"] {
+        for k in ["metadata", "apiVersion", "kind"] {
             m.remove(k);
+        }
+        if !status_is_spec {
+            m.remove("status");
         }
     }
     c
+}
+
+/// `metadata.finalizers`, as strings.
+pub fn finalizers(obj: &Value) -> Vec<String> {
+    obj["metadata"]["finalizers"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether the object is being deleted (has a `metadata.deletionTimestamp`).
+pub fn terminating(obj: &Value) -> bool {
+    obj["metadata"]["deletionTimestamp"].is_string()
+}
+
+fn is_namespace(key: &Key) -> bool {
+    key.group.is_empty() && key.plural == "namespaces"
 }
 
 /// An object without what the server stamps, for no-op detection.
@@ -124,7 +151,9 @@ impl Inner {
     /// Writes `obj` (creating or replacing), stamping resourceVersion, uid, creationTimestamp and
     /// generation; tells the subscribers. Returns the stored object.
     /// Like the API server, a write that changes nothing (managedFields times aside) is a no-op:
-    /// no new resourceVersion, no event.
+    /// no new resourceVersion, no event. A write that leaves an object being deleted without
+    /// finalizers deletes it instead (one DELETED event carrying the written object), as the API
+    /// server does within the update.
     pub fn put(&mut self, key: &Key, obj: Value) -> Value {
         if let Some(old) = self.objects.get(key)
             && comparable(old, key) == comparable(&obj, key)
@@ -142,9 +171,61 @@ impl Inner {
         if previous.is_none() {
             self.uid += 1;
         }
+        if previous.is_some()
+            && !is_namespace(key)
+            && terminating(&obj)
+            && finalizers(&obj).is_empty()
+        {
+            self.objects.remove(key);
+            self.emit("DELETED", key, obj.clone(), None);
+            self.namespace_emptied(key);
+            return obj;
+        }
         self.objects.insert(key.clone(), obj.clone());
         self.emit(kind, key, obj.clone(), previous);
         obj
+    }
+
+    /// Marks an object as being deleted, as the API server does for one with finalizers:
+    /// `deletionTimestamp` now, `deletionGracePeriodSeconds: 0`, the generation bumped (in
+    /// `stamp`). One already being deleted is left as it is. Returns the stored object.
+    pub fn mark_deleting(&mut self, key: &Key) -> Option<Value> {
+        let mut obj = self.objects.get(key)?.clone();
+        if terminating(&obj) {
+            return Some(obj);
+        }
+        obj["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
+        obj["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+        Some(self.put(key, obj))
+    }
+
+    /// After an object left a namespace: a terminating namespace that is now empty goes too.
+    fn namespace_emptied(&mut self, key: &Key) {
+        if key.namespace.is_empty() {
+            return;
+        }
+        let ns = Key::new("", "namespaces", "", &key.namespace);
+        let doomed = self.objects.get(&ns).is_some_and(terminating);
+        if doomed && self.keys_in_namespace(&key.namespace).is_empty() {
+            self.delete(&ns);
+        }
+    }
+
+    /// Whether `.status` is an ordinary field of the kind (a CRD stored here that declares no
+    /// status subresource), so that changing it bumps the generation.
+    fn status_is_spec(&self, key: &Key) -> bool {
+        if key.group.is_empty() || !key.group.contains('.') {
+            return false;
+        }
+        let crd = Key::new(
+            super::crds::GROUP,
+            super::crds::PLURAL,
+            "",
+            &format!("{}.{}", key.plural, key.group),
+        );
+        self.objects
+            .get(&crd)
+            .is_some_and(|crd| !super::discovery::has_status_subresource(crd))
     }
 
     /// What a dry run of `put` would store: the same stamps, nothing written. A new object gets
@@ -179,7 +260,11 @@ impl Inner {
                 meta["uid"] = old["metadata"]["uid"].clone();
                 meta["creationTimestamp"] = old["metadata"]["creationTimestamp"].clone();
                 let generation = old["metadata"]["generation"].as_u64().unwrap_or(1);
-                let changed = content(old) != content(&obj);
+                let status_is_spec = self.status_is_spec(key);
+                // Marking an object for deletion bumps its generation too (the API server's
+                // markAsDeleting), so controllers waiting on observedGeneration see it.
+                let changed = content(old, status_is_spec) != content(&obj, status_is_spec)
+                    || (!terminating(old) && terminating(&obj));
                 obj["metadata"]["generation"] = json!(generation + u64::from(changed));
             }
             None => {
@@ -197,6 +282,7 @@ impl Inner {
         self.rv += 1;
         obj["metadata"]["resourceVersion"] = json!(self.rv.to_string());
         self.emit("DELETED", key, obj.clone(), None);
+        self.namespace_emptied(key);
         Some(obj)
     }
 

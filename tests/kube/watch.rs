@@ -2,9 +2,12 @@
 //! from a resourceVersion (or the current state as ADDED events; `sendInitialEvents=true` ends them
 //! with the initial-events-end BOOKMARK), with label and field selectors (an object that starts or
 //! stops matching is ADDED or DELETED),
-//! until `timeoutSeconds` (default 30 min), the client going away or the server stopping.
+//! until `timeoutSeconds` (default 30 min), the client going away or the server stopping. With
+//! `allowWatchBookmarks=true`, a watch that times out ends with a BOOKMARK carrying the newest
+//! resourceVersion it has seen (of any kind), so a client resumes from there; no periodic
+//! bookmarks are sent.
 
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -79,7 +82,25 @@ pub fn serve(shared: &Shared, req: &Request, t: &Target) -> Response {
         }
     };
     let rt_namespaced = t.rt.namespaced;
+    // The newest resourceVersion this watch has passed (sent or not), and whether it is over.
+    let seen = Arc::new(Mutex::new((start, false)));
+    let bookmarks = matches!(req.param("allowWatchBookmarks"), Some("true" | "1"));
+    let end = bookmarks.then(|| {
+        let seen = seen.clone();
+        let present = present.clone();
+        Box::new(move || {
+            let mut s = seen.lock().unwrap_or_else(|e| e.into_inner());
+            s.1 = true;
+            let mark = json!({"metadata": {"resourceVersion": s.0.to_string()}});
+            line("BOOKMARK", present(mark))
+        }) as super::http::StreamEnd
+    });
     store.subscribe(Some(start), move |e| {
+        let mut s = seen.lock().unwrap_or_else(|e| e.into_inner());
+        if s.1 {
+            return false;
+        }
+        s.0 = s.0.max(e.rv);
         if e.key.group != group || e.key.plural != plural {
             return true;
         }
@@ -107,6 +128,7 @@ pub fn serve(shared: &Shared, req: &Request, t: &Target) -> Response {
         body: Body::Stream {
             rx,
             until: Instant::now() + timeout,
+            end,
         },
     }
 }
