@@ -337,21 +337,23 @@ async fn converge(obj: Arc<SysSpec>, ctx: &Ctx) -> Result<Action, Failure> {
     });
     let digest = digest_of(&set, &objects);
 
-    // Drift: what foreign writers changed since the last apply.
+    // Drift: what foreign writers changed since this render was last applied. (A new render
+    // is applied anyway; its objects are watched from then on.)
+    let applied_before =
+        old.applied_digest.as_deref() == Some(digest.as_str()) && old.is_true("Applied");
     let mut drifts: Vec<Drift> = Vec::new();
-    let mut unknown = false;
     for o in &objects {
         let Ok(r) = ObjectRef::of(&o.value) else {
             continue;
         };
-        match ctx.watches.ensure(&r, Duration::from_secs(10)).await {
-            Some(kind) => drifts.extend(drift::drift(&r, &o.value, kind.live(&r).as_ref())),
-            None => unknown = true,
+        // Watching starts here for a kind not watched yet; drift of a kind whose first list
+        // is not in yet is found at its next event or resync.
+        let kind = ctx.watches.ensure(&r, Duration::from_secs(10)).await;
+        if let (true, Some(kind)) = (applied_before, kind) {
+            drifts.extend(drift::drift(&r, &o.value, kind.live(&r).as_ref()));
         }
     }
-    let applied_before =
-        old.applied_digest.as_deref() == Some(digest.as_str()) && old.is_true("Applied");
-    let needs_apply = !applied_before || !drifts.is_empty() || (unknown && !old.is_true("Applied"));
+    let needs_apply = !applied_before || !drifts.is_empty();
     if needs_apply {
         let mut set = set.clone();
         set.owner = Some(owner_of(&obj));
