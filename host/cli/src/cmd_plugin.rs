@@ -109,7 +109,7 @@ fn size_of(l: &Loaded) -> Option<u64> {
         Origin::Bundled => crate::bundled::sources()
             .iter()
             .find(|s| s.digest() == l.plugin.digest())
-            .map(|s| s.bytes().len() as u64),
+            .and_then(|s| s.bytes().ok().map(|b| b.len() as u64)),
         Origin::Flag { path } | Origin::Spec { path } => {
             std::fs::metadata(path).ok().map(|m| m.len())
         }

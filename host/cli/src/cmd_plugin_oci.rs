@@ -236,7 +236,8 @@ fn push(a: &PushArgs, out: &mut dyn Write) -> Outcome {
             "write REGISTRY/REPOSITORY:TAG; the digest is the artifact's, printed when it is pushed",
         ));
     }
-    let source = crate::plugins::source_from_file(&a.file).map_err(|p| vec![p])?;
+    let source =
+        crate::plugins::source_from_file(&a.file, &Cache::disabled()).map_err(|p| vec![p])?;
     // The component's world, interfaces and metadata, for the config and annotations. Loading
     // checks it is a plugin this host accepts (the compiled-plugin cache makes it cheap).
     let cache = a.cache_dir.as_ref().map_or_else(Cache::from_env, Cache::at);
@@ -263,7 +264,13 @@ fn push(a: &PushArgs, out: &mut dyn Write) -> Outcome {
         source: a.source.clone(),
         created: now_rfc3339(),
     };
-    let artifact = wasm_artifact(source.bytes().to_vec(), &info);
+    let bytes = source.bytes().map_err(|e| {
+        vec![Problem::error(
+            "HMS-PLUGIN-FILE",
+            format!("cannot read plugin: {e}"),
+        )]
+    })?;
+    let artifact = wasm_artifact(bytes.to_vec(), &info);
     let store = open_store(a.transport.store.as_deref())?;
     let digest = registry(&a.transport)?
         .push(&store, &r, &artifact)

@@ -144,7 +144,7 @@ impl Plugins {
                         let at = |p: Problem| p.at_pointer(doc, role.pointer());
                         // `a/./b` reads `a/b`: the path is shown in output.
                         let full: PathBuf = req.base.join(path).components().collect();
-                        let source = match source_from_file(&full) {
+                        let source = match source_from_file(&full, runtime.cache()) {
                             Ok(s) => s,
                             Err(p) => {
                                 problems.push(at(p));
@@ -171,7 +171,8 @@ impl Plugins {
                         let at = |p: Problem| p.at_pointer(doc, role.pointer());
                         // The pin is required by the grammar.
                         let digest = reference.digest.as_deref().unwrap_or_default();
-                        let source = match source_from_store(req.store, r, digest) {
+                        let source = match source_from_store(req.store, r, digest, runtime.cache())
+                        {
                             Ok(s) => s,
                             Err(p) => {
                                 problems.push(at(p));
@@ -196,7 +197,7 @@ impl Plugins {
             }
         }
         for path in req.flags {
-            match source_from_file(path) {
+            match source_from_file(path, runtime.cache()) {
                 Ok(source) => wanted.push(Wanted {
                     source,
                     origin: Origin::Flag {
@@ -647,15 +648,23 @@ fn check_pin(reference: &PluginRef, digest: &str, path: &Path) -> Result<(), Pro
 pub const MAX_PLUGIN_BYTES: u64 = 64 << 20;
 
 /// A plugin file, from `--plugin PATH` or the spec: a regular file of at most
-/// [`MAX_PLUGIN_BYTES`], read whole.
-pub fn source_from_file(path: &Path) -> Result<PluginSource, Problem> {
-    hms_spec::read_regular_file(path, MAX_PLUGIN_BYTES)
-        .map(|bytes| PluginSource::new(path.display().to_string(), bytes))
-        .map_err(|e| {
-            Problem::error("HMS-PLUGIN-FILE", format!("cannot read plugin: {e}")).hint(
-                "give the path of a .wasm component built for wasm32-wasip2 (relative paths in a spec start at the spec's directory)",
-            )
-        })
+/// [`MAX_PLUGIN_BYTES`], read whole and hashed, unless `cache` recorded the digest of the file
+/// as it is now (`PluginSource::from_file`, the one rule for that).
+pub fn source_from_file(path: &Path, cache: &Cache) -> Result<PluginSource, Problem> {
+    let problem = |e: &dyn fmt::Display| {
+        Problem::error("HMS-PLUGIN-FILE", format!("cannot read plugin: {e}")).hint(
+            "give the path of a .wasm component built for wasm32-wasip2 (relative paths in a spec start at the spec's directory)",
+        )
+    };
+    let (file, _) = hms_spec::open_regular_file(path, MAX_PLUGIN_BYTES).map_err(|e| problem(&e))?;
+    PluginSource::from_file(path.display().to_string(), file, MAX_PLUGIN_BYTES, cache).map_err(
+        |e| {
+            problem(&hms_spec::ReadFileError::Io {
+                path: path.to_path_buf(),
+                error: e,
+            })
+        },
+    )
 }
 
 /// Judges a plugin that is not bundled by the trust policy, before it is compiled; without a
@@ -680,11 +689,13 @@ fn judge(req: &Request<'_>, reference: &str, digest: Option<&str>) -> Result<(),
 }
 
 /// A registry plugin from the store: its manifest (checked against the pin) and its component
-/// layer (checked against the manifest by the digest the runtime computes), before compiling.
+/// layer (checked against the manifest by the digest of the blob's bytes, or the digest the
+/// cache recorded for the blob file as it is now: `PluginSource::from_file`), before compiling.
 fn source_from_store(
     store: Option<&hms_oci::store::Store>,
     r: &hms_spec::RegistryRef,
     digest: &str,
+    cache: &Cache,
 ) -> Result<PluginSource, Problem> {
     let reference = format!("oci://{}@{digest}", r.repository_ref());
     let store = store.ok_or_else(|| {
@@ -709,10 +720,14 @@ fn source_from_store(
         }
     })?;
     let layer = manifest.wasm_layer(&reference).map_err(fail)?;
-    let bytes = store
-        .read_blob_unverified(&layer.digest, MAX_PLUGIN_BYTES)
-        .map_err(fail)?;
-    let source = PluginSource::new(reference.clone(), bytes);
+    let (file, path) = store.open_blob(&layer.digest).map_err(fail)?;
+    let source = PluginSource::from_file(reference.clone(), file, MAX_PLUGIN_BYTES, cache)
+        .map_err(|e| {
+            fail(hms_oci::Error::new(
+                hms_oci::ErrorKind::Io,
+                format!("cannot read {}: {e}", path.display()),
+            ))
+        })?;
     if source.digest() != layer.digest {
         return Err(Problem::error(
             "HMS-STORE",

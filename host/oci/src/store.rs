@@ -146,9 +146,26 @@ impl Store {
         Ok(bytes)
     }
 
-    /// A blob's bytes, for a caller that hashes them itself (the plugin runtime hashes every
-    /// component it loads; the caller compares).
+    /// A blob's bytes, for a caller that hashes them itself.
     pub fn read_blob_unverified(&self, digest: &str, max: u64) -> Result<Vec<u8>> {
+        let (file, path) = self.open_blob(digest)?;
+        let mut bytes = Vec::new();
+        file.take(max + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        if bytes.len() as u64 > max {
+            return Err(Error::new(
+                ErrorKind::Input,
+                format!("{} is larger than {max} bytes", path.display()),
+            ));
+        }
+        Ok(bytes)
+    }
+
+    /// A blob's file, opened, and its path, for a caller that checks its digest itself (the
+    /// plugin runtime hashes a component it reads, or knows the digest of the unchanged file
+    /// from its cache; the caller compares it with the manifest's).
+    pub fn open_blob(&self, digest: &str) -> Result<(std::fs::File, PathBuf)> {
         let path = self.blob_path(digest)?;
         let file = std::fs::File::open(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -163,17 +180,7 @@ impl Store {
                 Error::io(format!("cannot read {}", path.display()), e)
             }
         })?;
-        let mut bytes = Vec::new();
-        file.take(max + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-        if bytes.len() as u64 > max {
-            return Err(Error::new(
-                ErrorKind::Input,
-                format!("{} is larger than {max} bytes", path.display()),
-            ));
-        }
-        Ok(bytes)
+        Ok((file, path))
     }
 
     /// A manifest from the store, checked against its digest.

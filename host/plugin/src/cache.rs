@@ -7,10 +7,16 @@
 //! to ask for it nor re-checks its section schema against the JSON Schema meta-schema.
 //! Entries are written atomically (a temporary file renamed into place) into a directory that
 //! only the current user can write; if the directory is not private, the cache is not used.
+//!
+//! It also remembers the digest of each plugin file it was given by the file's identity
+//! (`file-<device>-<inode>.digest`: size, mtime and ctime to the nanosecond, digest), so a warm
+//! run with an unchanged file neither reads nor hashes it; see [`crate::PluginSource::from_file`]
+//! for what that record is trusted with.
 
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -21,7 +27,14 @@ pub struct Cache {
     dir: Option<PathBuf>,
     /// Whether `dir` is private, checked (and the directory created) once per `Cache`.
     private: std::sync::Arc<std::sync::OnceLock<bool>>,
+    /// How long a file must have gone unchanged (by its ctime) before its digest is recorded.
+    settle: Duration,
 }
+
+/// A file changed less than this long ago is hashed on every run until it is older: a change
+/// within the same tick of a file system's clock as the one recorded would keep the recorded
+/// ctime, and file systems keep ctime to 2 s at the coarsest (FAT).
+const SETTLE: Duration = Duration::from_secs(2);
 
 impl Cache {
     /// A cache in `dir`, created with mode 0700 if missing.
@@ -29,6 +42,7 @@ impl Cache {
         Cache {
             dir: Some(dir.into()),
             private: Default::default(),
+            settle: SETTLE,
         }
     }
 
@@ -37,6 +51,7 @@ impl Cache {
         Cache {
             dir: None,
             private: Default::default(),
+            settle: SETTLE,
         }
     }
 
@@ -54,7 +69,16 @@ impl Cache {
         Cache {
             dir,
             private: Default::default(),
+            settle: SETTLE,
         }
+    }
+
+    /// Records the digest of a file whose ctime is at least `settle` old (2 s by default). For
+    /// tests, which cannot age a file's ctime: they wait for the file system clock to tick
+    /// past it instead.
+    pub fn with_settle(mut self, settle: Duration) -> Self {
+        self.settle = settle;
+        self
     }
 
     pub fn dir(&self) -> Option<&Path> {
@@ -97,10 +121,28 @@ impl Cache {
         bytes: &[u8],
     ) -> wasmtime::Result<Component> {
         let compiled = engine.precompile_component(bytes)?;
-        keep(self.entry(engine, digest, "cwasm"), &compiled);
         // A new artifact invalidates metadata recorded for an old one.
         if let Some(path) = self.entry(engine, digest, META) {
             let _ = std::fs::remove_file(path);
+        }
+        if let Some(path) = self.entry(engine, digest, "cwasm") {
+            match store(&path, &compiled) {
+                Ok(()) => {
+                    // Mapped from the file just written, as a warm run maps it: the artifact
+                    // (35 MB for a Python component) is not copied again into executable
+                    // memory, and its memory image is mapped from the file, not copied.
+                    drop(compiled);
+                    return self.lookup(engine, digest).ok_or_else(|| {
+                        wasmtime::format_err!(
+                            "the compiled plugin just written to {} could not be mapped; run again",
+                            path.display()
+                        )
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), "could not write the plugin cache: {e}")
+                }
+            }
         }
         // SAFETY: `compiled` was produced just now by this engine's `precompile_component`.
         #[allow(unsafe_code)]
@@ -134,6 +176,49 @@ impl Cache {
         keep(self.pass_entry(subject), fingerprint(input).as_bytes());
     }
 
+    /// The digest recorded for the file with identity `id`, when the record names exactly that
+    /// identity (device, inode, size, mtime and ctime).
+    pub(crate) fn file_digest(&self, id: &FileId) -> Option<String> {
+        let bytes = read_capped(&self.file_entry(id)?, 256)?;
+        let text = std::str::from_utf8(&bytes).ok()?;
+        let (recorded, digest) = text.trim_end().rsplit_once(' ')?;
+        let hex = digest.strip_prefix("sha256:")?;
+        let well_formed = hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        (well_formed && recorded == id.record()).then(|| digest.to_string())
+    }
+
+    /// Records `digest` for the file with identity `id`, read and hashed just now, unless it
+    /// changed less than the settle time ago (see [`SETTLE`]).
+    pub(crate) fn record_file_digest(&self, id: &FileId, digest: &str) {
+        let settled = SystemTime::now()
+            .duration_since(id.ctime())
+            .is_ok_and(|age| age >= self.settle);
+        if settled {
+            keep(
+                self.file_entry(id),
+                format!("{} {digest}\n", id.record()).as_bytes(),
+            );
+        }
+    }
+
+    /// Drops the record for `id` (its file no longer has the recorded digest).
+    pub(crate) fn forget_file_digest(&self, id: &FileId) {
+        if let Some(path) = self.file_entry(id) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    fn file_entry(&self, id: &FileId) -> Option<PathBuf> {
+        let path = self
+            .dir
+            .as_ref()?
+            .join(format!("file-{:x}-{:x}.digest", id.dev, id.ino));
+        self.is_private().then_some(path)
+    }
+
     fn is_private(&self) -> bool {
         *self
             .private
@@ -147,6 +232,61 @@ impl Cache {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         let path = self.dir.as_ref()?.join(format!("{subject}.pass"));
         (plain && self.is_private()).then_some(path)
+    }
+}
+
+/// What identifies a file's content without reading it: the device and inode, the size, and
+/// the modification and change times to the nanosecond. Any write changes the ctime to the
+/// current time, and no user can set a ctime (only the clock, as root).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FileId {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileId {
+    /// The identity of an open file (`None` where there is no inode to go by).
+    pub(crate) fn of(meta: &std::fs::Metadata) -> Option<FileId> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Some(FileId {
+                dev: meta.dev(),
+                ino: meta.ino(),
+                size: meta.size(),
+                mtime: (meta.mtime(), meta.mtime_nsec()),
+                ctime: (meta.ctime(), meta.ctime_nsec()),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            None
+        }
+    }
+
+    /// What a record holds of it, besides the device and inode in its name.
+    fn record(&self) -> String {
+        let (m, mn) = self.mtime;
+        let (c, cn) = self.ctime;
+        format!("v1 {} {m}.{mn:09} {c}.{cn:09}", self.size)
+    }
+
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn ctime(&self) -> SystemTime {
+        let (s, ns) = self.ctime;
+        let at = Duration::new(s.unsigned_abs(), ns.clamp(0, 999_999_999) as u32);
+        if s >= 0 {
+            SystemTime::UNIX_EPOCH + at
+        } else {
+            SystemTime::UNIX_EPOCH
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The engine, the epoch ticker and loading plugins into [`Plugin`] values.
 
-use std::sync::Arc;
+use std::io::Read;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -8,7 +9,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
 use crate::bindings::{v0_1, v0_2};
-use crate::cache::{Cache, HOST};
+use crate::cache::{Cache, FileId, HOST};
 use crate::call::{self, State};
 use crate::error::{Cause, PluginError};
 use crate::types::{CheckOutput, Context, LiveObject, Metadata, RenderOutput, StatusLine};
@@ -77,13 +78,25 @@ pub struct PluginSource {
 }
 
 /// The bytes of a component: embedded in the binary (never copied, and never read when the
-/// compiled cache is warm) or read at run time.
+/// compiled cache is warm), read at run time, or still in their file.
 #[derive(Clone, Debug)]
 enum Bytes {
     Static(&'static [u8]),
     /// As read: kept in its own allocation (a component from componentize-py is 18 MB, and
     /// copying it into an `Arc<[u8]>` cost a second allocation and its page faults).
     Shared(Arc<Vec<u8>>),
+    /// An unchanged file whose digest the cache recorded: read only if it must be compiled.
+    Unread(Arc<Unread>),
+}
+
+/// A component file not read yet, kept open (the bytes read later are the same inode's).
+#[derive(Debug)]
+struct Unread {
+    file: Mutex<std::fs::File>,
+    id: FileId,
+    limit: u64,
+    cache: Cache,
+    bytes: OnceLock<Vec<u8>>,
 }
 
 impl PluginSource {
@@ -94,6 +107,62 @@ impl PluginSource {
             digest: digest_of(&bytes),
             bytes: Bytes::Shared(Arc::new(bytes)),
         }
+    }
+
+    /// A component in `file`, a regular file of at most `limit` bytes opened by the caller
+    /// (`hms_spec::open_regular_file`, or the plugin store's blob).
+    ///
+    /// The one rule for skipping the read: when `cache` recorded the digest of a file with this
+    /// file's identity (device, inode, size, mtime and ctime to the nanosecond), that is its
+    /// digest, and the file is not read unless it must be compiled. Otherwise it is read and
+    /// hashed, and its digest recorded when its ctime is older than the settle time (2 s) and
+    /// its identity did not change while it was read.
+    ///
+    /// What this trusts: that a file whose identity is unchanged has unchanged content. Any
+    /// write sets the ctime to the current time, which no user can choose, so only root
+    /// (setting the clock, or editing the file system) or a file system that misreports ctime
+    /// can defeat it; a change within one tick of the clock of the recorded ctime cannot,
+    /// since a file younger than the settle time is never recorded. Even then, what runs is
+    /// never unverified: bytes read are always hashed, and must have the digest the source
+    /// reports (else [`PluginSource::bytes`] fails and the record is dropped); the compiled
+    /// artifact mapped for a digest was compiled from bytes with that digest. So a digest pin
+    /// checked against this source still means the code that runs was compiled from a
+    /// component with that digest; a wrong record can at worst make a run use the file's
+    /// previous, verified content. The record lives in the cache directory, which only the
+    /// user can write and which holds compiled code already trusted to run.
+    pub fn from_file(
+        origin: impl Into<String>,
+        file: std::fs::File,
+        limit: u64,
+        cache: &Cache,
+    ) -> std::io::Result<Self> {
+        let origin = origin.into();
+        let id = FileId::of(&file.metadata()?);
+        if let Some(id) = id.clone()
+            && let Some(digest) = cache.file_digest(&id)
+        {
+            return Ok(PluginSource {
+                origin,
+                digest,
+                bytes: Bytes::Unread(Arc::new(Unread {
+                    file: Mutex::new(file),
+                    id,
+                    limit,
+                    cache: cache.clone(),
+                    bytes: OnceLock::new(),
+                })),
+            });
+        }
+        let expected = file.metadata()?.len();
+        let mut file = file;
+        let bytes = read_at_most(&mut file, expected, limit)?;
+        let source = PluginSource::new(origin, bytes);
+        if let Some(id) = id
+            && FileId::of(&file.metadata()?).as_ref() == Some(&id)
+        {
+            cache.record_file_digest(&id, source.digest());
+        }
+        Ok(source)
     }
 
     /// A component embedded in the binary, with the digest its build script computed from the
@@ -107,11 +176,22 @@ impl PluginSource {
         }
     }
 
-    /// The component bytes.
-    pub fn bytes(&self) -> &[u8] {
+    /// The component bytes. A file whose digest came from the cache's record is read now, and
+    /// must still have that digest: if not, this fails (and the record is dropped).
+    pub fn bytes(&self) -> std::io::Result<&[u8]> {
         match &self.bytes {
-            Bytes::Static(b) => b,
-            Bytes::Shared(b) => b,
+            Bytes::Static(b) => Ok(b),
+            Bytes::Shared(b) => Ok(b),
+            Bytes::Unread(u) => u.read(&self.digest),
+        }
+    }
+
+    /// Whether the component's bytes are in memory: false for a file whose digest came from
+    /// the cache's record and that was not needed since (not read, not hashed).
+    pub fn was_read(&self) -> bool {
+        match &self.bytes {
+            Bytes::Static(_) | Bytes::Shared(_) => true,
+            Bytes::Unread(u) => u.bytes.get().is_some(),
         }
     }
 
@@ -119,6 +199,53 @@ impl PluginSource {
     pub fn digest(&self) -> &str {
         &self.digest
     }
+}
+
+impl Unread {
+    /// The file's bytes, read once, checked against `digest`.
+    fn read(&self, digest: &str) -> std::io::Result<&[u8]> {
+        use std::io::{Seek, SeekFrom};
+        if let Some(b) = self.bytes.get() {
+            return Ok(b);
+        }
+        let mut file = self
+            .file
+            .lock()
+            .map_err(|_| std::io::Error::other("a reader of the file panicked"))?;
+        if let Some(b) = self.bytes.get() {
+            return Ok(b);
+        }
+        file.seek(SeekFrom::Start(0))?;
+        let bytes = read_at_most(&mut *file, self.id.size(), self.limit)?;
+        let actual = digest_of(&bytes);
+        if actual != digest {
+            self.cache.forget_file_digest(&self.id);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "the file changed without changing its size, times or inode: it has digest \
+                     {actual}, not the {digest} recorded for it; run again"
+                ),
+            ));
+        }
+        Ok(self.bytes.get_or_init(|| bytes))
+    }
+}
+
+/// Reads `reader` to its end into a buffer of `expected` bytes (the file's size), refusing more
+/// than `limit` bytes (having read at most `limit + 1`).
+fn read_at_most(reader: impl Read, expected: u64, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(expected.min(limit) as usize);
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than the limit of {limit} bytes"),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// `sha256:<hex>` of `bytes`: the one definition of a plugin digest.
@@ -251,7 +378,16 @@ impl Runtime {
         limits: Limits,
         cached: Option<Component>,
     ) -> Result<Plugin, PluginError> {
-        let component = cached.ok_or_else(|| source.bytes());
+        let component = match cached {
+            Some(c) => Ok(c),
+            None => Err(source.bytes().map_err(|e| {
+                PluginError::new(
+                    &source.origin,
+                    "load",
+                    Cause::Invalid(format!("cannot read it: {e}")),
+                )
+            })?),
+        };
         self.finish(&source.origin, source.digest(), limits, component)
     }
 

@@ -26,7 +26,7 @@ mod tests_errors;
 use std::path::Path;
 
 pub use error::{Location, SpecError, SpecErrors};
-pub use file::{MAX_SPEC_BYTES, ReadFileError, read_regular_file};
+pub use file::{MAX_SPEC_BYTES, ReadFileError, open_regular_file, read_regular_file};
 pub use model::{BaselineUse, Choice, Exception, Grant, ObjectPattern, Spec};
 pub use names::{
     api_version_reason, backticked, choice_hint, did_you_mean, dns1123_label_reason,
