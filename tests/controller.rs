@@ -527,3 +527,65 @@ fn api_faults_during_a_reconcile_converge() {
             .is_some()
     );
 }
+
+#[test]
+fn apply_via_controller_submits_a_sysspec_waits_for_it_and_status_reads_the_controller() {
+    let cluster = Cluster::start();
+    let kubeconfig = cluster.kubeconfig().display().to_string();
+    // Without the CRD, the submit says how to install the controller.
+    let yaml = serde_yaml_ng::to_string(&fields("delta", 2)).expect("YAML");
+    let (_dir, spec) = support::spec_file(&yaml);
+    let spec = spec.display().to_string();
+    let cache = support::cache_dir().display().to_string();
+    let apply = |extra: &[&str]| {
+        let mut args = vec![
+            "apply",
+            &spec,
+            "--via",
+            "controller",
+            "--kubeconfig",
+            &kubeconfig,
+            "--cache-dir",
+            &cache,
+        ];
+        args.extend(extra);
+        support::hms(&args)
+    };
+    let run = apply(&[]);
+    assert_eq!(run.code, 6, "{run:?}");
+    assert!(run.stderr.contains("SysSpec.sys.hms.io"), "{run:?}");
+    assert!(
+        run.stderr.contains("hms-sys controller manifests"),
+        "{run:?}"
+    );
+    install_crd(&cluster);
+    let c = Controller::start(&cluster, "solo", &["--no-leader-election"]);
+    let run = apply(&["--wait", "--timeout", "90s"]);
+    assert_eq!(run.code, 0, "{run:?}\n--- controller\n{}", c.logs());
+    assert!(
+        run.stdout
+            .starts_with("✔ SysSpec delta submitted (generation 1): the controller applies it\n"),
+        "{run:?}"
+    );
+    for line in [
+        "✔ Node pool created (10/10 ready)",
+        "✔ Volume encrypted & mounted (/data/pdfs)",
+        "✔ Network policy enforced (egress: DENY)",
+        "✔ Workload running (2 pods)",
+    ] {
+        assert!(run.stdout.contains(line), "{line}: {run:?}");
+    }
+    let status = support::hms(&["status", "delta", "--kubeconfig", &kubeconfig]);
+    assert_eq!(status.code, 0, "{status:?}");
+    assert!(
+        status.stdout.contains("✔ Workload running (2 pods)"),
+        "{status:?}"
+    );
+    // Flags of a direct apply are refused with the controller.
+    let run = apply(&["--adopt"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("--adopt is for `--via direct`"),
+        "{run:?}"
+    );
+}

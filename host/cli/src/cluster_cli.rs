@@ -22,6 +22,10 @@ pub struct ApplyArgs {
     /// Where to apply: `cluster`, or `dir:PATH` (files for a GitOps tool; no kubeconfig needed).
     #[arg(long, value_name = "TARGET", default_value = "cluster", value_parser = dir_target::parse_target)]
     pub target: ApplyTarget,
+    /// Who applies: `direct` (this command, now) or `controller` (submit the spec as a SysSpec
+    /// for the SYS Controller in the cluster to apply and keep converged).
+    #[arg(long, value_enum, value_name = "WHO", default_value_t = Via::Direct)]
+    pub via: Via,
     /// Server-side dry run: the cluster checks everything and persists nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -43,6 +47,16 @@ pub struct ApplyArgs {
     pub object_timeout: Duration,
     #[command(flatten)]
     pub plugins: PluginArgs,
+}
+
+/// Who applies a spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Via {
+    /// This command applies the spec itself.
+    Direct,
+    /// The SYS Controller applies it (`hms-sys controller run`): the spec is submitted as a
+    /// SysSpec.
+    Controller,
 }
 
 #[derive(Args, Debug)]
@@ -104,6 +118,21 @@ pub fn apply(
         wait: a.wait.then_some(a.timeout),
         cache: crate::cli::cache_of(a.plugins.cache_dir.as_deref(), a.plugins.no_cache),
     };
+    if a.via == Via::Controller {
+        let direct_only = [
+            ("--dry-run", a.dry_run),
+            ("--force-conflicts", a.force_conflicts),
+            ("--adopt", a.adopt),
+            ("--target dir:PATH", matches!(a.target, ApplyTarget::Dir(_))),
+        ];
+        if let Some((flag, _)) = direct_only.iter().find(|(_, set)| *set) {
+            writeln!(
+                err,
+                "error: {flag} is for `--via direct`: the controller applies with its own options"
+            )?;
+            return Ok(exit::USAGE);
+        }
+    }
     if let ApplyTarget::Dir(_) = a.target {
         let cluster_only = [
             ("--wait", a.wait),
@@ -120,6 +149,9 @@ pub fn apply(
         Err(code) => return Ok(code),
     };
     match &a.target {
+        ApplyTarget::Cluster if a.via == Via::Controller => {
+            cmd_apply::submit(&req, &rendered, &events, out, err)
+        }
         ApplyTarget::Cluster => cmd_apply::apply(&req, &rendered, &events, out, err),
         ApplyTarget::Dir(path) => dir_target::apply(&req, &rendered, &events, path, out, err),
     }

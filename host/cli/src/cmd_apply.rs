@@ -320,6 +320,12 @@ fn cluster_problem(e: &hms_apply::Error, command: &str) -> Problem {
              `hms-sys plan SPEC --target dir:PATH`"
         ),
         (hms_apply::Error::NoKubeconfig(_), _) => choose.to_string(),
+        (hms_apply::Error::UnknownKind(k), _) if k == hms_apply::controller::submit::KIND => {
+            "install the SYS Controller and its CRD: `hms-sys controller manifests --image \
+             REF@sha256:... | kubectl apply -f -` (README, \"Running the controller\"), or \
+             apply directly with `--via direct`"
+                .to_string()
+        }
         (hms_apply::Error::Kubeconfig(_), _) => "fix that kubeconfig, or choose another with \
              --kubeconfig FILE, --context NAME or the KUBECONFIG variable"
             .to_string(),
@@ -387,8 +393,209 @@ pub(crate) fn planned(changes: usize, events: &Sink, start: Instant) -> u8 {
     }
 }
 
+/// `hms-sys apply SPEC --via controller`: the spec file's fields become SysSpec NAME (created or
+/// updated by server-side apply), which the SYS Controller applies and keeps converged.
+/// `--wait` follows the SysSpec's status until its generation is Ready: exit 0, 3 when the
+/// controller finds the spec invalid, 5 when the baseline refuses it, 7 when not ready in time.
+pub fn submit(
+    req: &ApplyRequest<'_>,
+    rendered: &Rendered,
+    events: &Sink,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let start = Instant::now();
+    let text = std::fs::read_to_string(req.spec)
+        .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", req.spec.display()))?;
+    let fields = match serde_yaml_ng::from_str::<Value>(&text)? {
+        Value::Object(m) => m,
+        _ => anyhow::bail!("`{}` is not a mapping", req.spec.display()),
+    };
+    let files: Vec<&str> = rendered
+        .plugins
+        .iter()
+        .filter(|p| match &p.origin {
+            Origin::Bundled => false,
+            Origin::Spec { path } => !path.starts_with("oci://"),
+            Origin::Flag { .. } => true,
+        })
+        .map(|p| p.name.as_str())
+        .collect();
+    if !files.is_empty() {
+        writeln!(
+            err,
+            "note: plugins {} are files on this machine; the controller reads a spec's plugin \
+             files from its own --plugin-dir (push them to a registry and name them \
+             `oci://...@sha256:` to share them)",
+            files.join(", ")
+        )?;
+    }
+    let name = rendered.spec_name.as_str();
+    let stop = req.options.interrupt.clone();
+    hms_apply::block_on(async {
+        if SIGNALS.load(Ordering::SeqCst) {
+            stop.on_signals()?;
+        }
+        let client = match hms_apply::connect(&req.cluster.target()).await {
+            Ok(c) => c,
+            Err(e) => return cluster_error(&e, "apply", events, err),
+        };
+        let generation = match hms_apply::controller::submit::submit(&client, name, &fields).await {
+            Ok(g) => g,
+            Err(e) => return cluster_error(&e, "apply", events, err),
+        };
+        events.emit(
+            "submit",
+            None,
+            "ok",
+            start.elapsed(),
+            Some(format!("generation {generation}")),
+        );
+        writeln!(
+            out,
+            "✔ SysSpec {name} submitted (generation {generation}): the controller applies it"
+        )?;
+        let Some(timeout) = req.wait else {
+            writeln!(out, "follow it with `hms-sys status {name}`")?;
+            return Ok(exit::OK);
+        };
+        let f = ControllerFollow {
+            how: Follow::Wait(timeout),
+            json: false,
+            generation: Some(generation),
+        };
+        match follow_controller(&client, name, f, events, &stop, out).await {
+            Ok(code) => Ok(code),
+            Err(e) => cluster_error(&e, "wait", events, err),
+        }
+    })?
+}
+
+/// How the status of a SysSpec is followed.
+struct ControllerFollow {
+    how: Follow,
+    json: bool,
+    /// Wait for this generation (after a submit); else the current one.
+    generation: Option<i64>,
+}
+
+/// Reads SysSpec `name`'s status (its lines, and why it is not ready), once or until its
+/// generation is Ready; the exit code.
+async fn follow_controller(
+    client: &hms_apply::Client,
+    name: &str,
+    f: ControllerFollow,
+    events: &Sink,
+    stop: &hms_apply::Interrupt,
+    out: &mut dyn Write,
+) -> Result<u8, hms_apply::Error> {
+    let (kind, limit) = match f.how {
+        Follow::Once => ("status", None),
+        Follow::Watch(d) => ("status", Some(d)),
+        Follow::Wait(d) => ("wait", Some(d)),
+    };
+    let deadline = limit.map(|d| Instant::now() + d);
+    let mut last: Option<(Vec<hms_apply::Line>, Option<String>)> = None;
+    loop {
+        let start = Instant::now();
+        let Some(found) = stop
+            .race(hms_apply::controller::submit::get(client, name))
+            .await
+        else {
+            return Ok(exit::INTERRUPTED);
+        };
+        let spec = found?.ok_or_else(|| hms_apply::Error::NoInventory(name.to_string()))?;
+        let status = spec.status.clone().unwrap_or_default();
+        let want = f.generation.or(spec.metadata.generation).unwrap_or(1);
+        let current = status.observed_generation.unwrap_or(0) >= want;
+        let lines: Vec<hms_apply::Line> = status
+            .lines
+            .iter()
+            .map(|l| {
+                let state = match l.state.as_str() {
+                    "ready" => State::Ready,
+                    "failed" => State::Failed,
+                    _ => State::InProgress,
+                };
+                hms_apply::Line::new(&l.section, state, l.line.clone(), l.reason.clone())
+            })
+            .collect();
+        let ready_cond = status.condition("Ready");
+        let ready = current && status.is_true("Ready");
+        // A generation the controller will not apply as it stands: say why and stop.
+        let refused = current
+            .then(|| ready_cond.map(|c| c.reason.as_str()))
+            .flatten()
+            .and_then(|r| match r {
+                "BaselineRefused" => Some(exit::BASELINE),
+                "SpecInvalid" => Some(exit::SPEC),
+                _ => None,
+            });
+        let why = match (current, ready_cond) {
+            (false, _) => Some(format!(
+                "the controller has not reconciled generation {want} yet"
+            )),
+            (true, Some(c)) if c.status != "True" && c.reason != "InProgress" => {
+                let detail = match c.reason.as_str() {
+                    "BaselineRefused" => status
+                        .condition("Compliant")
+                        .map(|c| c.message.clone())
+                        .unwrap_or_default(),
+                    "SpecInvalid" | "PluginFailed" => status
+                        .condition("Rendered")
+                        .map(|c| c.message.clone())
+                        .unwrap_or_default(),
+                    _ => status
+                        .condition("Applied")
+                        .filter(|a| a.status != "True")
+                        .map(|a| a.message.clone())
+                        .unwrap_or_else(|| c.message.clone()),
+                };
+                Some(format!("{}: {detail}", c.reason))
+            }
+            _ => None,
+        };
+        let now = (lines.clone(), why.clone());
+        if last.as_ref() != Some(&now) {
+            print_status(&lines, f.json, &mut *out);
+            if let (Some(why), false) = (&why, f.json) {
+                let text = crate::text::shown(why, crate::text::MESSAGE);
+                let mark = if current { "✗" } else { "…" };
+                let _ = writeln!(out, "{mark} SysSpec {name}: {text}");
+            }
+        }
+        let outcome = if ready { "ready" } else { "inProgress" };
+        events.emit(kind, None, outcome, start.elapsed(), why.clone());
+        if ready {
+            return Ok(exit::OK);
+        }
+        if let Some(code) = refused {
+            return Ok(code);
+        }
+        if deadline.is_none_or(|d| Instant::now() >= d) {
+            if let Some(limit) = limit {
+                let _ = writeln!(
+                    out,
+                    "timed out after {limit:?}; SysSpec {name} is not ready"
+                );
+                events.emit(kind, None, "timedOut", start.elapsed(), why);
+            }
+            return Ok(exit::NOT_READY);
+        }
+        last = Some(now);
+        if stop
+            .race(hms_apply::sleep(Duration::from_millis(500)))
+            .await
+            .is_none()
+        {
+            return Ok(exit::INTERRUPTED);
+        }
+    }
+}
+
 /// `hms-sys status NAME`: exit 0 when every line is ✔, 7 when something is not ready yet or
-/// failed, 6 when the cluster cannot be read.
+/// failed, 6 when the cluster cannot be read. When a SysSpec NAME exists, its status (the
+/// controller's) is read instead of the inventory.
 pub fn status(
     name: &str,
     namespace: Option<&str>,
@@ -400,10 +607,30 @@ pub fn status(
     let events = cluster.sink(name, None)?;
     let stop = hms_apply::Interrupt::default();
     hms_apply::block_on(async {
-        let lines = match hms_apply::connect(&cluster.target()).await {
-            Ok(client) => follow(&client, name, namespace, f, &events, &stop, out).await,
-            Err(e) => Err(e),
+        let client = match hms_apply::connect(&cluster.target()).await {
+            Ok(c) => c,
+            Err(e) => return cluster_error(&e, "status", &events, err),
         };
+        // The controller's view, when the spec is a SysSpec (in the namespace asked for).
+        if let Ok(Some(spec)) = hms_apply::controller::submit::get(&client, name).await {
+            let ns = spec
+                .status
+                .as_ref()
+                .and_then(|s| s.apply_set.as_ref())
+                .map(|a| a.namespace.clone());
+            if namespace.is_none() || namespace == ns.as_deref() {
+                let cf = ControllerFollow {
+                    how: f.how,
+                    json: f.json,
+                    generation: None,
+                };
+                return match follow_controller(&client, name, cf, &events, &stop, out).await {
+                    Ok(code) => Ok(code),
+                    Err(e) => cluster_error(&e, "status", &events, err),
+                };
+            }
+        }
+        let lines = follow(&client, name, namespace, f, &events, &stop, out).await;
         match lines {
             Ok(Some(ready)) => Ok(ready_code(ready)),
             Ok(None) => Ok(exit::INTERRUPTED),

@@ -10,6 +10,7 @@
 pub mod drift;
 mod metrics;
 mod reconcile;
+pub mod submit;
 pub mod sysspec;
 
 use std::net::SocketAddr;
