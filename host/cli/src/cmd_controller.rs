@@ -2,10 +2,11 @@
 //! The controller itself is `hms_apply::controller`; this file gives it the render and the
 //! status lines of the command line ([`CliEngine`]), so both run one code path.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -148,6 +149,7 @@ fn run_controller(args: RunArgs, style: Style, err: &mut dyn Write) -> anyhow::R
         args: args.plugins,
         base: args.plugin_dir,
         cache,
+        judges: Mutex::new(HashMap::new()),
     });
     let stop = hms_apply::Interrupt::default();
     let result = hms_apply::block_on(async {
@@ -170,6 +172,9 @@ struct CliEngine {
     args: PluginArgs,
     base: PathBuf,
     cache: hms_plugin::Cache,
+    /// The plugins that judge the sections, loaded once per set of (section, plugin, digest):
+    /// every SysSpec of the bundled plugins shares one.
+    judges: Mutex<HashMap<Vec<String>, Arc<Judges>>>,
 }
 
 /// A problem as one line of a condition's message.
@@ -276,6 +281,26 @@ impl Engine for CliEngine {
     }
 
     fn lines(&self, observed: &Observed) -> Vec<Line> {
-        Judges::load(&observed.info, self.cache.clone()).lines(observed)
+        let key: Vec<String> = observed
+            .info
+            .sections
+            .iter()
+            .map(|s| format!("{}={}@{}:{}", s.section, s.plugin, s.digest, s.bundled))
+            .collect();
+        let cached = self.judges.lock().ok().and_then(|j| j.get(&key).cloned());
+        let judges = match cached {
+            Some(j) => j,
+            None => {
+                let j = Arc::new(Judges::load(&observed.info, self.cache.clone()));
+                if let Ok(mut all) = self.judges.lock() {
+                    // A plugin that is not on this machine yet may be later: not kept.
+                    if j.complete() {
+                        all.insert(key, j.clone());
+                    }
+                }
+                j
+            }
+        };
+        judges.lines(observed)
     }
 }

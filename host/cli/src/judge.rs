@@ -59,6 +59,11 @@ impl Judges {
     }
 
     /// One line per section of `observed`.
+    /// Whether every section's plugin was found and loaded.
+    pub fn complete(&self) -> bool {
+        self.plugins.iter().all(Result::is_ok)
+    }
+
     pub fn lines(&self, observed: &Observed) -> Vec<Line> {
         let info = &observed.info;
         let all: Vec<LiveObject> = info
