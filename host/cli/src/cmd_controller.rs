@@ -23,7 +23,9 @@ use crate::pipeline::{self, Failure};
 use crate::problem::Problem;
 use crate::style::Style;
 
+/// Parsed once per process: the size of its largest variant does not matter.
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum ControllerCommand {
     /// Run the controller: keep every SysSpec converged (render, baseline gate, apply, prune,
     /// drift correction), one replica leading through a Lease.
