@@ -80,6 +80,17 @@ fn man_pages_for_the_command_and_every_subcommand() {
             .map(|s| format!("hms-sys-plugins-{s}.1")),
     );
     names.extend(SUBCOMMANDS.iter().map(|s| format!("hms-sys-{s}.1")));
+    // The SYS Controller (cmd_controller.rs).
+    names.extend(
+        [
+            "controller",
+            "controller-run",
+            "controller-crd",
+            "controller-manifests",
+        ]
+        .iter()
+        .map(|s| format!("hms-sys-{s}.1")),
+    );
     for name in &names {
         let text = std::fs::read_to_string(out.join(name)).unwrap_or_default();
         assert!(text.starts_with(".ie"), "{name}: {text:?}");

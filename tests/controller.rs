@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::kube::{Cluster, Fault, client};
@@ -759,4 +760,532 @@ fn a_sharded_controller_serves_only_the_sysspecs_its_selector_matches() {
     assert!(s["status"].is_null(), "{s:#}");
     assert!(s["metadata"]["finalizers"].is_null(), "{s:#}");
     assert!(server.get("", "namespaces", "", "other").is_none());
+}
+
+// --- Deploying the controller: `hms-sys controller manifests` and the Containerfile.
+
+/// A reference pinned by digest, as an operator passes it.
+fn pinned_image() -> String {
+    format!(
+        "ghcr.io/hms-sys/hms-sys:0.1.0@sha256:{}",
+        "0123abcd".repeat(8)
+    )
+}
+
+/// `hms-sys controller manifests` with `args`: the text and its objects.
+fn install_manifests(args: &[&str]) -> (String, Vec<Value>) {
+    let image = pinned_image();
+    let mut argv = vec!["controller", "manifests", "--image", &image];
+    argv.extend_from_slice(args);
+    let run = support::hms(&argv);
+    assert_eq!(run.code, 0, "{run:?}");
+    let objects = serde_yaml_ng::Deserializer::from_str(&run.stdout)
+        .map(|d| Value::deserialize(d).expect("YAML"))
+        .collect();
+    (run.stdout, objects)
+}
+
+fn find<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in the manifests"))
+}
+
+#[test]
+fn the_install_manifests_pass_kubernetes_validate_and_the_restricted_baseline() {
+    let (text, objects) = install_manifests(&[]);
+    let kinds: Vec<&str> = objects.iter().filter_map(|o| o["kind"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "Namespace",
+            "CustomResourceDefinition",
+            "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Role",
+            "RoleBinding",
+            "NetworkPolicy",
+            "Service",
+            "Deployment"
+        ]
+    );
+    // The CRD is the one `controller crd` prints (labelled), not a second copy.
+    let crd = support::hms(&["controller", "crd"]);
+    let mut printed: Value = serde_yaml_ng::from_str(&crd.stdout).expect("CRD");
+    let mut installed = find(&objects, "CustomResourceDefinition").clone();
+    installed["metadata"]
+        .as_object_mut()
+        .expect("metadata")
+        .remove("labels");
+    printed["metadata"]
+        .as_object_mut()
+        .expect("metadata")
+        .remove("labels");
+    assert_eq!(installed, printed);
+
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("controller.yaml");
+    std::fs::write(&file, &text).expect("write");
+    let out = std::process::Command::new("kubernetes-validate")
+        .args(["--strict", "--kubernetes-version", "1.33"])
+        .arg(&file)
+        .output()
+        .expect("kubernetes-validate is installed (the README's test command installs it)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // hms-sys's own baselines, without an exception: as a file and on stdin.
+    for profile in ["restricted", "cis-level-2"] {
+        let run = support::hms(&["check", &file.display().to_string(), "--profile", profile]);
+        assert_eq!(run.code, 0, "--profile {profile}: {run:?}");
+        assert!(run.stdout.contains("0 warnings"), "{profile}: {run:?}");
+    }
+    let mut child = support::spawn_hms_with(
+        &[
+            "check".into(),
+            "-".into(),
+            "--profile".into(),
+            "restricted".into(),
+            "--cache-dir".into(),
+            support::cache_dir().display().to_string(),
+        ],
+        &[],
+        Stdio::piped(),
+    );
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write stdin");
+    let run = support::wait_child(child, Duration::from_secs(120));
+    assert_eq!(run.code, 0, "check - --profile restricted: {run:?}");
+}
+
+#[test]
+fn the_cluster_role_grants_what_the_controller_and_the_bundled_plugins_need_and_nothing_else() {
+    let (_, objects) = install_manifests(&["--namespace", "ops-sys"]);
+    let rules = find(&objects, "ClusterRole")["rules"]
+        .as_array()
+        .expect("rules")
+        .clone();
+    // (group, resource) -> verbs, flattened from the rules.
+    let mut granted: Vec<(String, String, Vec<String>)> = Vec::new();
+    for r in &rules {
+        assert!(r.get("nonResourceURLs").is_none(), "{r}");
+        assert!(r.get("resourceNames").is_none(), "{r}");
+        let strings = |k: &str| -> Vec<String> {
+            r[k].as_array()
+                .unwrap_or_else(|| panic!("{k} in {r}"))
+                .iter()
+                .map(|v| v.as_str().expect("a string").to_string())
+                .collect()
+        };
+        let verbs = strings("verbs");
+        for g in strings("apiGroups") {
+            for res in strings("resources") {
+                assert!(
+                    g != "*" && res != "*" && !verbs.iter().any(|v| v == "*"),
+                    "a wildcard: {r}"
+                );
+                assert!(
+                    !["secrets", "pods", "pods/exec", "serviceaccounts/token"]
+                        .contains(&res.as_str()),
+                    "{res}: {r}"
+                );
+                assert!(
+                    !verbs.iter().any(
+                        |v| ["escalate", "bind", "impersonate", "update"].contains(&v.as_str())
+                    ),
+                    "{r}"
+                );
+                granted.push((g.clone(), res, verbs.clone()));
+            }
+        }
+    }
+    granted.sort();
+    let applied = ["create", "delete", "get", "list", "patch", "watch"];
+    let mut want: Vec<(String, String, Vec<String>)> = vec![
+        ("sys.hms.io", "sysspecs", &["list", "patch", "watch"][..]),
+        ("sys.hms.io", "sysspecs/status", &["patch"]),
+        ("events.k8s.io", "events", &["create", "patch"]),
+        ("", "configmaps", &["create", "delete", "get", "patch"]),
+        ("", "nodes", &["list"]),
+        ("", "namespaces", &applied),
+        ("", "serviceaccounts", &applied),
+        ("", "persistentvolumeclaims", &applied),
+        ("apps", "deployments", &applied),
+        ("networking.k8s.io", "networkpolicies", &applied),
+        ("storage.k8s.io", "storageclasses", &applied),
+        ("cluster.x-k8s.io", "machinedeployments", &applied),
+        ("cluster.x-k8s.io", "machinehealthchecks", &applied),
+        ("karpenter.sh", "nodepools", &applied),
+        ("karpenter.k8s.aws", "ec2nodeclasses", &applied),
+    ]
+    .into_iter()
+    .map(|(g, r, v)| {
+        (
+            g.to_string(),
+            r.to_string(),
+            v.iter().map(|s| s.to_string()).collect(),
+        )
+    })
+    .collect();
+    want.sort();
+    let mut got: Vec<(String, String, Vec<String>)> = granted
+        .into_iter()
+        .map(|(g, r, mut v)| {
+            v.sort();
+            (g, r, v)
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, want);
+
+    // Every kind a bundled plugin emits is one the ClusterRole lets the controller apply.
+    let run = support::hms(&["plugins", "list", "-o", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let plugins: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let mut emitted: Vec<(String, String)> = plugins
+        .as_array()
+        .expect("plugins")
+        .iter()
+        .flat_map(|p| p["emits"].as_array().cloned().unwrap_or_default())
+        .map(|k| {
+            let k = k.as_str().expect("Kind.group");
+            let (kind, group) = k.split_once('.').unwrap_or((k, ""));
+            (group.to_string(), kind.to_string())
+        })
+        .collect();
+    emitted.sort();
+    emitted.dedup();
+    let mut rendered: Vec<(String, String)> = hms_sys::controller_manifests::RENDERED
+        .iter()
+        .map(|(g, _, k)| (g.to_string(), k.to_string()))
+        .collect();
+    rendered.sort();
+    assert_eq!(
+        rendered, emitted,
+        "the ClusterRole's rendered kinds are the bundled plugins' `emits`"
+    );
+
+    // Leases only in its own namespace, and only its own Lease once created.
+    let role = find(&objects, "Role");
+    assert_eq!(role["metadata"]["namespace"], "ops-sys");
+    assert_eq!(
+        role["rules"],
+        json!([
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+             "resourceNames": ["hms-sys-controller"], "verbs": ["get", "patch"]},
+        ])
+    );
+    for binding in ["ClusterRoleBinding", "RoleBinding"] {
+        assert_eq!(
+            find(&objects, binding)["subjects"],
+            json!([{"kind": "ServiceAccount", "name": "hms-sys-controller", "namespace": "ops-sys"}]),
+            "{binding}"
+        );
+    }
+}
+
+#[test]
+fn the_controller_deployment_is_hardened() {
+    let (_, objects) = install_manifests(&["--replicas", "3"]);
+    let ns = find(&objects, "Namespace");
+    assert_eq!(
+        ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "restricted"
+    );
+    let sa = find(&objects, "ServiceAccount");
+    assert_eq!(sa["automountServiceAccountToken"], false);
+    let d = find(&objects, "Deployment");
+    assert_eq!(d["metadata"]["namespace"], "hms-system");
+    assert_eq!(d["spec"]["replicas"], 3);
+    let pod = &d["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "hms-sys-controller");
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let c = &pod["containers"][0];
+    assert_eq!(c["image"], pinned_image().as_str());
+    let sc = &c["securityContext"];
+    assert_eq!(sc["runAsNonRoot"], true);
+    assert_eq!(sc["runAsUser"], 65532);
+    assert_eq!(sc["readOnlyRootFilesystem"], true);
+    assert_eq!(sc["allowPrivilegeEscalation"], false);
+    assert_eq!(sc["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
+    let args: Vec<&str> = c["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        args,
+        [
+            "controller",
+            "run",
+            "--listen",
+            "0.0.0.0:8080",
+            "--cache-dir",
+            "/var/cache/hms-sys"
+        ]
+    );
+    // Every flag it is run with is one `controller run` takes.
+    let help = support::hms(&["controller", "run", "--help"]);
+    let help = format!("{}{}", help.stdout, help.stderr);
+    for flag in args.iter().filter(|a| a.starts_with("--")) {
+        assert!(help.contains(&format!("{flag} <")), "{flag}: {help}");
+    }
+    let env = &c["env"];
+    assert_eq!(
+        env,
+        &json!([
+            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+        ])
+    );
+    assert_eq!(
+        c["ports"][0],
+        json!({"name": "metrics", "containerPort": 8080, "protocol": "TCP"})
+    );
+    assert_eq!(
+        c["livenessProbe"]["httpGet"],
+        json!({"path": "/healthz", "port": "metrics"})
+    );
+    assert_eq!(
+        c["readinessProbe"]["httpGet"],
+        json!({"path": "/readyz", "port": "metrics"})
+    );
+    for k in ["requests", "limits"] {
+        for r in ["cpu", "memory"] {
+            assert!(c["resources"][k][r].is_string(), "resources.{k}.{r}: {c:#}");
+        }
+    }
+    // The token the controller needs, mounted explicitly where the clients look for it.
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    let mounts = c["volumeMounts"].as_array().expect("mounts");
+    let mount = |path: &str| {
+        let m = mounts
+            .iter()
+            .find(|m| m["mountPath"] == path)
+            .unwrap_or_else(|| panic!("nothing mounted at {path}: {mounts:?}"));
+        pod["volumes"]
+            .as_array()
+            .expect("volumes")
+            .iter()
+            .find(|v| v["name"] == m["name"])
+            .expect("the mount's volume")
+            .clone()
+    };
+    assert!(mount("/var/cache/hms-sys")["emptyDir"].is_object());
+    let token = mount("/var/run/secrets/kubernetes.io/serviceaccount");
+    let sources = token["projected"]["sources"].as_array().expect("sources");
+    assert!(
+        sources
+            .iter()
+            .any(|s| s["serviceAccountToken"]["path"] == "token")
+    );
+    assert!(
+        sources
+            .iter()
+            .any(|s| s["configMap"]["name"] == "kube-root-ca.crt")
+    );
+    assert!(
+        sources
+            .iter()
+            .any(|s| s["downwardAPI"]["items"][0]["path"] == "namespace")
+    );
+}
+
+#[test]
+fn manifests_refuse_an_unpinned_image_and_a_bad_namespace() {
+    let run = support::hms(&[
+        "controller",
+        "manifests",
+        "--image",
+        "ghcr.io/hms-sys/hms-sys:0.1.0",
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stdout.is_empty(), "{run:?}");
+    assert!(
+        run.stderr.contains("not pinned by a sha256 digest"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("@sha256:"), "{run:?}");
+    let image = pinned_image();
+    let run = support::hms(&[
+        "controller",
+        "manifests",
+        "--image",
+        &image,
+        "--namespace",
+        "Ops",
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("--namespace \"Ops\""), "{run:?}");
+    let run = support::hms(&["controller", "manifests"]);
+    assert_eq!(run.code, 2, "--image is required: {run:?}");
+    let run = support::hms(&[
+        "controller",
+        "manifests",
+        "--image",
+        &image,
+        "--replicas",
+        "0",
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+}
+
+/// The stages of a Containerfile: (base image with ARG defaults filled in, its instructions).
+fn stages(text: &str) -> Vec<(String, Vec<(String, String)>)> {
+    // Continuation lines joined, comments dropped.
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('#') || (t.is_empty() && current.is_empty()) {
+            continue;
+        }
+        match t.strip_suffix('\\') {
+            Some(head) => {
+                current.push_str(head);
+                current.push(' ');
+            }
+            None => {
+                current.push_str(t);
+                lines.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    let mut args: Vec<(String, String)> = Vec::new();
+    let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for l in lines {
+        let (op, rest) = l.split_once(' ').unwrap_or((&l, ""));
+        let op = op.to_uppercase();
+        let rest = rest.trim().to_string();
+        if op == "ARG" && out.is_empty() {
+            if let Some((k, v)) = rest.split_once('=') {
+                args.push((k.to_string(), v.to_string()));
+            }
+        } else if op == "FROM" {
+            let mut image = rest.split_whitespace().next().unwrap_or("").to_string();
+            for (k, v) in &args {
+                image = image.replace(&format!("${{{k}}}"), v);
+            }
+            out.push((image, Vec::new()));
+        } else if let Some((_, body)) = out.last_mut() {
+            body.push((op, rest));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_containerfile_builds_in_one_stage_and_runs_distroless_as_nonroot() {
+    let text =
+        std::fs::read_to_string(support::root().join("Containerfile")).expect("Containerfile");
+    let stages = stages(&text);
+    assert!(stages.len() >= 2, "multi-stage: {stages:?}");
+    for (image, _) in &stages {
+        let tag = image.rsplit('/').next().unwrap_or(image);
+        assert!(
+            tag.contains(':') || tag.contains('@'),
+            "{image}: untagged means latest"
+        );
+        assert!(!tag.ends_with(":latest"), "{image}");
+    }
+    let (build_image, build) = &stages[0];
+    assert!(build_image.contains("rust:1.95"), "{build_image}");
+    assert!(
+        build
+            .iter()
+            .any(|(op, rest)| op == "RUN" && rest.contains("rustup target add wasm32-wasip2")),
+        "the bundled plugins need wasm32-wasip2: {build:?}"
+    );
+    assert!(
+        build
+            .iter()
+            .any(|(op, rest)| op == "RUN" && rest.contains("cargo build --release --locked")),
+        "{build:?}"
+    );
+    let (image, last) = stages.last().expect("a final stage");
+    // Distroless: no shell, so nothing in the final stage may need one (RUN, shell-form
+    // ENTRYPOINT or CMD).
+    assert!(image.starts_with("gcr.io/distroless/"), "{image}");
+    // Its glibc is the build stage's (both Debian 12).
+    assert!(
+        image.contains("debian12") && build_image.contains("bookworm"),
+        "{image} {build_image}"
+    );
+    let ops: Vec<&str> = last.iter().map(|(op, _)| op.as_str()).collect();
+    assert!(
+        !ops.contains(&"RUN"),
+        "the final stage has no shell: {last:?}"
+    );
+    let get = |op: &str| {
+        last.iter()
+            .rev()
+            .find(|(o, _)| o == op)
+            .map(|(_, rest)| rest.as_str())
+            .unwrap_or_else(|| panic!("no {op} in the final stage: {last:?}"))
+    };
+    let uid = hms_sys::controller_manifests::UID.to_string();
+    assert_eq!(
+        get("USER"),
+        format!("{uid}:{uid}"),
+        "the Deployment's runAsUser"
+    );
+    let exec = |rest: &str| -> Vec<String> {
+        serde_json::from_str(rest).unwrap_or_else(|_| panic!("exec form (no shell): {rest}"))
+    };
+    assert_eq!(exec(get("ENTRYPOINT")), ["/usr/local/bin/hms-sys"]);
+    assert_eq!(exec(get("CMD")), ["controller", "run"]);
+    assert!(
+        get("COPY").starts_with("--from=build "),
+        "only the binary comes from the build"
+    );
+    // The build context leaves out target/ (gigabytes of build output).
+    let ignore =
+        std::fs::read_to_string(support::root().join(".dockerignore")).expect(".dockerignore");
+    assert!(ignore.lines().any(|l| l.trim() == "target"), "{ignore}");
+}
+
+#[test]
+fn in_a_pod_without_a_kubeconfig_the_controller_connects_as_its_service_account() {
+    // No kubeconfig anywhere, KUBERNETES_SERVICE_HOST set as in a pod: the in-cluster
+    // configuration is tried (here it cannot load: no service-account files on this machine).
+    let home = tempfile::tempdir().expect("home");
+    let out = support::hms_command(&[
+        "controller".into(),
+        "run".into(),
+        "--no-leader-election".into(),
+        "--listen".into(),
+        String::new(),
+    ])
+    .env_remove("KUBECONFIG")
+    .env("HOME", home.path())
+    .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    .env("KUBERNETES_SERVICE_PORT", "1")
+    .stdin(Stdio::null())
+    .output()
+    .expect("run hms-sys");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if std::path::Path::new("/var/run/secrets/kubernetes.io/serviceaccount/token").exists() {
+        return; // Running in a pod: the in-cluster configuration would load.
+    }
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains("in-cluster configuration (KUBERNETES_SERVICE_HOST is set)"),
+        "{stderr}"
+    );
 }

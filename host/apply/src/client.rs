@@ -25,11 +25,32 @@ pub async fn connect(target: &Target) -> Result<Client, Error> {
         context: target.context.clone(),
         ..KubeConfigOptions::default()
     };
-    let (kc, from) = read_kubeconfig(target)?;
+    let (mut config, from) = match read_kubeconfig(target) {
+        Ok((kc, from)) => {
+            let config = Config::from_custom_kubeconfig(kc, &options)
+                .await
+                .map_err(|e| Error::Kubeconfig(format!("{from}: {}", load_message(&e))))?;
+            (config, from)
+        }
+        // In a pod (`hms-sys controller run` in its Deployment): no kubeconfig, so the pod's
+        // service account, as kubectl and client-go do. Only when nothing names a kubeconfig or
+        // a context, so a kubeconfig that was asked for is never silently replaced.
+        Err(Error::NoKubeconfig(why))
+            if target.kubeconfig.is_none()
+                && target.context.is_none()
+                && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() =>
+        {
+            let config = Config::incluster().map_err(|e| {
+                Error::NoKubeconfig(format!(
+                    "{why}, and the in-cluster configuration (KUBERNETES_SERVICE_HOST is set) \
+                     cannot be loaded: {e}"
+                ))
+            })?;
+            (config, "the pod's service account".to_string())
+        }
+        Err(e) => return Err(e),
+    };
     let bad = |e: &dyn std::fmt::Display| Error::Kubeconfig(format!("{from}: {e}"));
-    let mut config = Config::from_custom_kubeconfig(kc, &options)
-        .await
-        .map_err(|e| bad(&load_message(&e)))?;
     // One retry policy, ours (`retry` below: bounded, honours the server's retryAfterSeconds
     // up to 30 s). kube's own layer would retry 429/503/504 up to 15 more times per attempt.
     config.default_retry = false;

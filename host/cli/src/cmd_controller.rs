@@ -24,13 +24,34 @@ use crate::pipeline::{self, Failure};
 use crate::problem::Problem;
 use crate::style::Style;
 
+/// Parsed once per process: the size of its largest variant does not matter.
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum ControllerCommand {
     /// Run the controller: keep every SysSpec converged (render, baseline gate, apply, prune,
     /// drift correction), one replica leading through a Lease.
     Run(RunArgs),
     /// Print the SysSpec CustomResourceDefinition (YAML), generated from the code.
     Crd,
+    /// Print everything that installs the controller in a cluster (YAML): its namespace, the
+    /// CRD, ServiceAccount, least-privilege RBAC, NetworkPolicy, metrics Service and Deployment.
+    /// Install with `hms-sys controller manifests --image REF@sha256:... | kubectl apply
+    /// --server-side -f -`.
+    Manifests(ManifestsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ManifestsArgs {
+    /// The hms-sys image, pinned by digest (`repo[:tag]@sha256:<64 hex digits>`): a tag can be
+    /// moved, a digest is the image that was reviewed (the Containerfile builds it).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: String,
+    /// The namespace the controller runs and leads in.
+    #[arg(long, value_name = "NS", default_value = "hms-system")]
+    pub namespace: String,
+    /// Replicas: one leads (a Lease), the others take over within the lease time when it dies.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub replicas: u16,
 }
 
 #[derive(Args, Debug)]
@@ -47,7 +68,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "NS")]
     pub lease_namespace: Option<String>,
     /// The name of the leader Lease (replicas that share it elect one leader).
-    #[arg(long, value_name = "NAME", default_value = "hms-sys-controller")]
+    #[arg(long, value_name = "NAME", default_value = controller::CONTROLLER)]
     pub lease_name: String,
     /// How long a Lease lasts unrenewed: the longest a dead leader holds up the others.
     #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = lease_duration)]
@@ -95,8 +116,53 @@ pub fn run(
             out.write_all(serde_yaml_ng::to_string(&crd)?.as_bytes())?;
             Ok(exit::OK)
         }
+        ControllerCommand::Manifests(args) => manifests(&args, style, out, err),
         ControllerCommand::Run(args) => run_controller(args, style, err),
     }
+}
+
+fn manifests(
+    args: &ManifestsArgs,
+    style: Style,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let mut problems = Vec::new();
+    if let Some(why) = hms_spec::dns1123_label_reason(&args.namespace) {
+        problems.push(
+            Problem::error(
+                "HMS-USAGE",
+                format!(
+                    "--namespace {:?} is not a namespace name: it {why}",
+                    args.namespace
+                ),
+            )
+            .hint("write a DNS-1123 label, e.g. hms-system"),
+        );
+    }
+    if !hms_plugin_sdk::image::pinned_by_digest(&args.image) {
+        problems.push(
+            Problem::error(
+                "HMS-USAGE",
+                format!("--image {:?} is not pinned by a sha256 digest", args.image),
+            )
+            .hint(
+                "write the image as REPO[:TAG]@sha256:<64 hex digits> (`docker buildx imagetools \
+                 inspect IMAGE` or the registry shows the digest): a tag can be moved, so the \
+                 cluster would not run the image that was reviewed",
+            ),
+        );
+    }
+    if !problems.is_empty() {
+        return Ok(crate::cli::report(err, &problems, style, exit::USAGE));
+    }
+    let install = crate::controller_manifests::Install {
+        namespace: &args.namespace,
+        image: &args.image,
+        replicas: args.replicas,
+    };
+    out.write_all(crate::controller_manifests::render(&install)?.as_bytes())?;
+    Ok(exit::OK)
 }
 
 fn run_controller(args: RunArgs, style: Style, err: &mut dyn Write) -> anyhow::Result<u8> {

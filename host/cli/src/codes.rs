@@ -25,7 +25,7 @@ pub const HOST: &[Explanation] = &[
     },
     Explanation {
         code: "HMS-USAGE",
-        summary: "A command-line value is wrong (for example `--deadline`, `--memory-mib` or `--max-objects`).",
+        summary: "A command-line value is wrong (for example `--deadline`, `--memory-mib` or `--max-objects`, or an `--image` of `controller manifests` that is not pinned by digest).",
         why: "Limits protect the host from plugins; a value that cannot be read is refused rather than guessed.",
         control: "",
         fix: "Write the value as the hint shows, e.g. `--deadline 5s` or `--deadline storage-csi=500ms`.",
@@ -204,6 +204,20 @@ pub const HOST: &[Explanation] = &[
         why: "hms-sys stops at the first failed step, so later steps and prune never run on a half-applied set.",
         control: "",
         fix: "Read the message: point at a cluster (`--kubeconfig`, `--context`, `KUBECONFIG`), pass `--force-conflicts` or `--adopt` if taking over is intended, then run `apply` again: it converges.",
+    },
+    Explanation {
+        code: "HMS-CONTROLLER",
+        summary: "`hms-sys controller run` stopped: it could not connect (no kubeconfig and not in a pod, or an unreachable API server), could not take part in leader election, or could not listen on `--listen`.",
+        why: "A controller that cannot reach the API or its Lease cannot keep anything converged; it exits so its Deployment restarts it and the failure shows.",
+        control: "",
+        fix: "Read the message: in a cluster, install with `hms-sys controller manifests` (its RBAC grants the Lease and the API access the controller needs); outside, point at a cluster with `--kubeconfig`/`--context`.",
+    },
+    Explanation {
+        code: "HMS-RENDER",
+        summary: "A SysSpec rendered, but its objects could not be prepared for the apply (the controller's `Rendered` condition says which).",
+        why: "Nothing is applied from a render the apply cannot read in full.",
+        control: "",
+        fix: "Report it with the message: the plugin that rendered the section returned an object the apply cannot use.",
     },
     Explanation {
         code: "HMS-INIT",

@@ -22,6 +22,7 @@ pub mod cmd_plugin_new;
 mod cmd_plugin_oci;
 mod cmd_schema;
 pub mod codes;
+pub mod controller_manifests;
 mod dir_target;
 pub mod exceptions;
 pub mod findings;

@@ -454,7 +454,7 @@ mod tests {
     use serde_json::json;
 
     fn r() -> ObjectRef {
-        ObjectRef::of(&json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "namespace": "n"}})).unwrap()
+        ObjectRef::of(&json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "namespace": "n"}})).expect("a reference")
     }
 
     #[test]

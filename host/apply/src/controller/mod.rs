@@ -45,7 +45,8 @@ pub trait Engine: Send + Sync + 'static {
     fn lines(&self, observed: &Observed) -> Vec<Line>;
 }
 
-/// What a render gave.
+/// What a render gave (one per reconcile, moved, never stored: its size does not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum Rendering {
     /// Ready to apply: the set, its objects and the baselines' findings (none is an error, or
     /// each error is excepted).

@@ -277,9 +277,9 @@ async fn converge(obj: Arc<SysSpec>, ctx: &Ctx) -> Result<Action, Failure> {
                 "see Compliant and the findings",
             );
             let first_time = old.observed_generation != status.observed_generation
-                || !old
+                || old
                     .condition("Compliant")
-                    .is_some_and(|c| c.reason == "BaselineRefused");
+                    .is_none_or(|c| c.reason != "BaselineRefused");
             status.findings = findings.clone();
             if first_time {
                 publish(
