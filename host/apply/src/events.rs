@@ -12,7 +12,8 @@ use serde::Serialize;
 pub struct Event {
     /// RFC 3339 UTC time with milliseconds.
     pub time: String,
-    /// `render`, `gate`, `apply`, `crd`, `prune`, `inventory`, `wait`, `status` or `plan`.
+    /// `render`, `gate`, `apply`, `crd`, `prune`, `inventory`, `wait`, `status`, `plan` or
+    /// `submit`.
     #[serde(rename = "type")]
     pub kind: String,
     pub spec: String,
