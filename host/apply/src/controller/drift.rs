@@ -5,7 +5,7 @@
 //! removed). A difference in a field hms-sys still owns is the API server's normalisation (a
 //! quantity, a default), not a foreign change, and is left alone.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use kube::{Client, ResourceExt};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
-use crate::applyset::{LABEL_PART_OF, part_of};
+use crate::applyset::LABEL_PART_OF;
 use crate::{FIELD_MANAGER, ObjectRef};
 
 /// The watches of the kinds the sets hold, and which SysSpec each set id belongs to.
@@ -63,11 +63,6 @@ impl Watches {
     pub fn disown(&self, id: &str) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.owners.remove(id);
-    }
-
-    /// How many kinds are watched.
-    pub fn kinds(&self) -> usize {
-        self.inner.lock().map(|i| i.kinds.len()).unwrap_or(0)
     }
 
     /// Watches the kind of `r` (every object with a `part-of` label, cluster-wide) unless it is
@@ -432,20 +427,6 @@ impl Watched {
             .get(&key)
             .and_then(|o| serde_json::to_value(&*o).ok())
     }
-}
-
-/// The set id of a live object, if it carries our label.
-pub fn set_of(live: &Value) -> Option<&str> {
-    part_of(live)
-}
-
-/// Objects grouped by kind, for callers that want counts.
-pub fn by_kind(drifts: &[Drift]) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
-    for d in drifts {
-        *out.entry(d.object.group_kind()).or_insert(0) += 1;
-    }
-    out
 }
 
 #[cfg(test)]
