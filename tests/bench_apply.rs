@@ -17,16 +17,8 @@ use crate::kube::{ServerConfig, TestServer};
 /// What the client child is asked to do (JSON in this variable).
 const CLIENT_ENV: &str = "HMS_BENCH_CLIENT";
 
-/// A `Vm*:` line of /proc/self/status, in KiB (Linux).
 fn vm_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
+    crate::support::vm_kib("self", field)
 }
 
 /// User + system CPU time of this process so far, in ms (/proc/self/stat, 100 ticks a second).

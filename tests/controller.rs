@@ -244,9 +244,14 @@ fn the_crd_is_generated_from_the_code_and_passes_kubernetes_validate() {
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("crd.yaml");
     std::fs::write(&file, &run.stdout).expect("write");
+    kubernetes_validate(&file);
+}
+
+/// `kubernetes-validate --strict` against Kubernetes 1.33 on a YAML file.
+fn kubernetes_validate(file: &Path) {
     let out = std::process::Command::new("kubernetes-validate")
         .args(["--strict", "--kubernetes-version", "1.33"])
-        .arg(&file)
+        .arg(file)
         .output()
         .expect("kubernetes-validate is installed (the README's test command installs it)");
     assert!(
@@ -600,18 +605,6 @@ fn apply_via_controller_submits_a_sysspec_waits_for_it_and_status_reads_the_cont
     );
 }
 
-/// A `Vm*:` line of /proc/PID/status, in KiB.
-fn vm_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// Benchmark, not a test: N SysSpecs of the example's size converge on the test server with
 /// 10 ms of latency per request; then one resync of every spec (its writes counted), and a
 /// drift corrected (time from the foreign write). Ignored by default; run it with
@@ -659,7 +652,7 @@ fn bench_controller() {
         let c = Controller::start_at(&kubeconfig, dir.path(), "bench", &flags);
         let pid = c.child.id();
         eventually(LIMIT, || (c.get("/readyz")?.0 == 200).then_some(())).expect("ready");
-        let base_rss = vm_kib(pid, "VmRSS:");
+        let base_rss = support::vm_kib(&pid.to_string(), "VmRSS:");
         let requests_before = server.requests().len();
         let start = Instant::now();
         for name in &names {
@@ -683,8 +676,8 @@ fn bench_controller() {
             c.metric(&name).unwrap_or(0.0) as usize
         };
         let (applied, quiet) = (reconciles("applied"), reconciles("unchanged"));
-        let rss = vm_kib(pid, "VmRSS:");
-        let hwm = vm_kib(pid, "VmHWM:");
+        let rss = support::vm_kib(&pid.to_string(), "VmRSS:");
+        let hwm = support::vm_kib(&pid.to_string(), "VmHWM:");
         let objects: u64 = server
             .list(GROUP, "sysspecs", None)
             .iter()
@@ -828,17 +821,7 @@ fn the_install_manifests_pass_kubernetes_validate_and_the_restricted_baseline() 
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("controller.yaml");
     std::fs::write(&file, &text).expect("write");
-    let out = std::process::Command::new("kubernetes-validate")
-        .args(["--strict", "--kubernetes-version", "1.33"])
-        .arg(&file)
-        .output()
-        .expect("kubernetes-validate is installed (the README's test command installs it)");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    kubernetes_validate(&file);
     // hms-sys's own baselines, without an exception: as a file and on stdin.
     for profile in ["restricted", "cis-level-2"] {
         let run = support::hms(&["check", &file.display().to_string(), "--profile", profile]);

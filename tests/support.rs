@@ -274,3 +274,16 @@ fn hms_child() {
     }
     std::process::exit(i32::from(hms_sys::run_process(cli)));
 }
+
+/// A `Vm*:` line (`VmRSS:`, `VmHWM:`) of /proc/PID/status, `self` for this process, in KiB
+/// (Linux; 0 when it cannot be read). For the benchmarks.
+pub fn vm_kib(pid: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
