@@ -124,6 +124,9 @@ pub enum Error {
     NoInventory(String),
     #[error("interrupted before anything was changed")]
     Interrupted,
+    /// The controller cannot run: the text says what and what to do.
+    #[error("{0}")]
+    Controller(String),
 }
 
 fn list(refs: &[ObjectRef]) -> String {

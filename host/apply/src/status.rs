@@ -81,10 +81,13 @@ pub struct Observed {
     pub nodes: Vec<Value>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum State {
     Ready,
+    #[default]
     InProgress,
     Failed,
 }
@@ -173,17 +176,19 @@ pub fn object_readiness(r: &ObjectRef, live: Option<&Value>) -> Readiness {
     }
 }
 
-/// Every object of `observed` that kstatus does not call ready, with the index of its section
-/// and the reason: what `apply --wait` waits for beside the lines.
-pub fn pending_objects(observed: &Observed) -> Vec<(usize, String)> {
+/// Every object of `observed` that kstatus does not call ready, in a section whose line is
+/// ready (an object of a section whose line is not ready is explained by the line), with the
+/// reason: what `apply --wait` and the controller wait for beside the lines.
+pub fn pending_objects(observed: &Observed, lines: &[Line]) -> Vec<String> {
     observed
         .objects
         .iter()
         .enumerate()
-        .flat_map(|(i, objects)| objects.iter().map(move |o| (i, o)))
-        .filter_map(|(i, (r, live))| match object_readiness(r, live.as_ref()) {
+        .filter(|(i, _)| lines.get(*i).is_some_and(|l| l.state == State::Ready))
+        .flat_map(|(_, objects)| objects.iter())
+        .filter_map(|(r, live)| match object_readiness(r, live.as_ref()) {
             Readiness::Ready => None,
-            Readiness::InProgress(why) | Readiness::Failed(why) => Some((i, format!("{r}: {why}"))),
+            Readiness::InProgress(why) | Readiness::Failed(why) => Some(format!("{r}: {why}")),
         })
         .collect()
 }

@@ -511,14 +511,7 @@ async fn follow_controller(
         let lines: Vec<hms_apply::Line> = status
             .lines
             .iter()
-            .map(|l| {
-                let state = match l.state.as_str() {
-                    "ready" => State::Ready,
-                    "failed" => State::Failed,
-                    _ => State::InProgress,
-                };
-                hms_apply::Line::new(&l.section, state, l.line.clone(), l.reason.clone())
-            })
+            .map(|l| hms_apply::Line::new(&l.section, l.state, l.line.clone(), l.reason.clone()))
             .collect();
         let ready_cond = status.condition("Ready");
         let ready = current && status.is_true("Ready");
@@ -697,11 +690,7 @@ async fn follow(
         // the lines promise.
         // Objects of a section whose line is not ready are explained by the line.
         let pending: Vec<String> = match how {
-            Follow::Wait(_) => hms_apply::status::pending_objects(&observed)
-                .into_iter()
-                .filter(|(i, _)| lines.get(*i).is_some_and(|l| l.state == State::Ready))
-                .map(|(_, why)| why)
-                .collect(),
+            Follow::Wait(_) => hms_apply::status::pending_objects(&observed, &lines),
             Follow::Once | Follow::Watch(_) => Vec::new(),
         };
         let ready = lines.iter().all(|l| l.state == State::Ready) && pending.is_empty();

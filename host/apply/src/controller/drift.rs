@@ -177,13 +177,7 @@ impl std::fmt::Display for Drift {
 }
 
 fn short(v: &Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 80 {
-        let cut: String = s.chars().take(79).collect();
-        format!("{cut}…")
-    } else {
-        s
-    }
+    super::cut(&v.to_string(), 80)
 }
 
 /// What drifted in `live` from `desired` (the rendered object, as applied).

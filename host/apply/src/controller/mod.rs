@@ -101,9 +101,12 @@ pub async fn run(config: Config, engine: Arc<dyn Engine>, stop: Interrupt) -> Re
     let client = crate::connect(&config.target).await?;
     let metrics = Arc::new(Metrics::new());
     if let Some(addr) = config.listen {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| Error::Invalid(format!("cannot listen on {addr}: {e}")))?;
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            Error::Controller(format!(
+                "cannot serve /metrics on {addr}: {e}; choose another address with --listen \
+                     (or --listen '' to serve none)"
+            ))
+        })?;
         tracing::info!(address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "serving /metrics, /healthz and /readyz");
         tokio::spawn(metrics::serve(listener, metrics.clone()));
     }
@@ -154,7 +157,14 @@ pub async fn run(config: Config, engine: Arc<dyn Engine>, stop: Interrupt) -> Re
         .with_field_manager(format!("{CONTROLLER}-lease"))
         .build()
         .await
-        .map_err(|e| Error::Invalid(format!("leader election: {e}")))?;
+        .map_err(|e| {
+            Error::Controller(format!(
+                "cannot take part in leader election through Lease {}/{}: {e}; check that the \
+                 namespace exists and the controller may create and patch Leases there \
+                 (--lease-namespace), or run a single replica with --no-leader-election",
+                election.namespace, election.lease
+            ))
+        })?;
     let (mut leading, task) = manager.watch().await;
     'outer: loop {
         while !*leading.borrow_and_update() {
@@ -162,7 +172,9 @@ pub async fn run(config: Config, engine: Arc<dyn Engine>, stop: Interrupt) -> Re
             match stop.race(leading.changed()).await {
                 None => break 'outer,
                 Some(Err(_)) => {
-                    return Err(Error::Invalid("leader election stopped".into()));
+                    return Err(Error::Controller(
+                        "leader election stopped unexpectedly; restart the controller".into(),
+                    ));
                 }
                 Some(Ok(())) => {}
             }
@@ -221,4 +233,15 @@ async fn lead(config: &Config, shared: Arc<reconcile::Shared>) {
             }
         })
         .await;
+}
+
+/// `s`, cut with `…` after `max` characters: text written into the API (event notes,
+/// condition messages) stays within its limits.
+pub(crate) fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }

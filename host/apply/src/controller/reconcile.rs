@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::drift::{self, Drift, Watches};
 use super::sysspec::{AppliedSet, FINALIZER, StatusLine, SysSpec, SysSpecStatus};
-use super::{CONTROLLER, Engine, Metrics, Rendering};
+use super::{CONTROLLER, Engine, Metrics, Rendering, cut};
 use crate::applyset;
 use crate::events::Sink;
 use crate::status::{self, State, StatusInfo};
@@ -94,15 +94,6 @@ pub fn error_policy(obj: Arc<SysSpec>, err: &Failure, ctx: Arc<Ctx>) -> Action {
         Duration::from_secs(1u64 << n.min(9).saturating_sub(1)).min(Duration::from_secs(300));
     tracing::warn!(sysspec = %name, error = %err, retry_in = ?delay, "reconcile failed");
     Action::requeue(delay)
-}
-
-fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 async fn publish(
@@ -199,11 +190,7 @@ fn digest_of(set: &Set, objects: &[Desired]) -> String {
         h.update([0]);
     }
     h.update(serde_json::to_vec(&set.status).unwrap_or_default());
-    format!("sha256:{}", hex(&h.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("sha256:{}", hex::encode(h.finalize()))
 }
 
 fn owner_of(obj: &SysSpec) -> Value {
@@ -440,21 +427,12 @@ async fn converge(obj: Arc<SysSpec>, ctx: &Ctx) -> Result<Action, Failure> {
             })
             .await
             .map_err(|e| Failure(format!("status of SysSpec {name} stopped: {e}")))?;
-            let pending: Vec<String> = status::pending_objects(&observed)
-                .into_iter()
-                .filter(|(i, _)| lines.get(*i).is_some_and(|l| l.state == State::Ready))
-                .map(|(_, why)| why)
-                .collect();
+            let pending = status::pending_objects(&observed, &lines);
             status.lines = lines
                 .iter()
                 .map(|l| StatusLine {
                     section: l.item.to_string(),
-                    state: match l.state {
-                        State::Ready => "ready",
-                        State::InProgress => "inProgress",
-                        State::Failed => "failed",
-                    }
-                    .into(),
+                    state: l.state,
                     line: cut(&l.text, 200),
                     reason: l.reason.as_deref().map(|r| cut(r, 1000)),
                 })

@@ -7,6 +7,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::status::State;
+
 /// The group of hms-sys's own kinds.
 pub const GROUP: &str = "sys.hms.io";
 /// The version served and stored.
@@ -106,7 +108,7 @@ pub struct Condition {
 pub struct StatusLine {
     pub section: String,
     /// `ready`, `inProgress` or `failed`.
-    pub state: String,
+    pub state: State,
     /// The line as `hms-sys status` prints it (without its mark).
     pub line: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
